@@ -56,6 +56,7 @@ enum {
 #include <wd_conf_file.h>
 #include <wd_module.h>
 #include <wd_cycle.h>
+#include <wd_temp_file.h>
 
 /* Assertions that stay in production builds: a broken invariant is logged
  * and the process aborts, rather than serving on corrupted state. */

@@ -1,0 +1,219 @@
+/*
+ * The HTTP layer: module hooks, the three conf levels, requests, phases,
+ * filters, variables.  HTTP modules include this header only.
+ */
+
+#ifndef WD_HTTP_H
+#define WD_HTTP_H
+
+#include <wd_core.h>
+#include <wd_event.h>
+
+typedef struct wd_http_request_s wd_http_request_t;
+typedef struct wd_http_core_loc_conf_s wd_http_core_loc_conf_t;
+typedef struct wd_http_log_ctx_s wd_http_log_ctx_t;
+
+/* Appends a request's context to an error-log line. */
+typedef u_char *(*wd_http_log_handler_pt)(wd_http_request_t *r,
+    wd_http_request_t *sr, u_char *buf, size_t len);
+
+/* Module hooks of an HTTP module. */
+typedef struct {
+    wd_int_t (*preconfiguration)(wd_conf_t *cf);   /* add variables */
+    wd_int_t (*postconfiguration)(wd_conf_t *cf);  /* phases, filters */
+
+    void *(*create_main_conf)(wd_conf_t *cf);
+    char *(*init_main_conf)(wd_conf_t *cf, void *conf);
+
+    void *(*create_srv_conf)(wd_conf_t *cf);
+    char *(*merge_srv_conf)(wd_conf_t *cf, void *prev, void *conf);
+
+    void *(*create_loc_conf)(wd_conf_t *cf);
+    char *(*merge_loc_conf)(wd_conf_t *cf, void *prev, void *conf);
+} wd_http_module_t;
+
+#define WD_HTTP_MODULE 0x50545448       /* "HTTP" */
+
+/* Contexts of HTTP directives. */
+#define WD_HTTP_MAIN_CONF 0x02000000
+#define WD_HTTP_SRV_CONF 0x04000000
+#define WD_HTTP_LOC_CONF 0x08000000
+#define WD_HTTP_UPS_CONF 0x10000000
+#define WD_HTTP_SIF_CONF 0x20000000     /* "if" in server */
+#define WD_HTTP_LIF_CONF 0x40000000     /* "if" in location */
+#define WD_HTTP_LMT_CONF 0x80000000     /* limit_except */
+
+/* The confs of one context: every HTTP module's struct at each level. */
+typedef struct {
+    void **main_conf;
+    void **srv_conf;
+    void **loc_conf;
+} wd_http_conf_ctx_t;
+
+#define WD_HTTP_MAIN_CONF_OFFSET offsetof(wd_http_conf_ctx_t, main_conf)
+#define WD_HTTP_SRV_CONF_OFFSET offsetof(wd_http_conf_ctx_t, srv_conf)
+#define WD_HTTP_LOC_CONF_OFFSET offsetof(wd_http_conf_ctx_t, loc_conf)
+
+#define wd_http_get_module_ctx(r, module) (r)->ctx[module.ctx_index]
+#define wd_http_set_ctx(r, c, module) (r)->ctx[module.ctx_index] = c;
+
+#define wd_http_get_module_main_conf(r, module)                                \
+    (r)->main_conf[module.ctx_index]
+#define wd_http_get_module_srv_conf(r, module) (r)->srv_conf[module.ctx_index]
+#define wd_http_get_module_loc_conf(r, module) (r)->loc_conf[module.ctx_index]
+
+#define wd_http_conf_get_module_main_conf(cf, module)                          \
+    ((wd_http_conf_ctx_t *) cf->ctx)->main_conf[module.ctx_index]
+#define wd_http_conf_get_module_srv_conf(cf, module)                           \
+    ((wd_http_conf_ctx_t *) cf->ctx)->srv_conf[module.ctx_index]
+#define wd_http_conf_get_module_loc_conf(cf, module)                           \
+    ((wd_http_conf_ctx_t *) cf->ctx)->loc_conf[module.ctx_index]
+
+#define wd_http_cycle_get_module_main_conf(cycle, module)                      \
+    (cycle->conf_ctx[wd_http_module.index]                                     \
+         ? ((wd_http_conf_ctx_t *) cycle->conf_ctx[wd_http_module.index])      \
+               ->main_conf[module.ctx_index]                                   \
+         : NULL)
+
+/* Several values of one request header ("Cookie", "X-Forwarded-For") are
+ * linked through next. */
+typedef struct wd_table_elt_s wd_table_elt_t;
+
+struct wd_table_elt_s {
+    wd_uint_t hash;             /* 0: deleted */
+    wd_str_t key;
+    wd_str_t value;
+    u_char *lowcase_key;
+    wd_table_elt_t *next;
+};
+
+extern wd_module_t wd_http_module;
+extern wd_module_t wd_http_core_module;
+
+#include <wd_http_variables.h>
+#include <wd_http_request.h>
+#include <wd_http_script.h>
+#include <wd_http_core_module.h>
+
+/* The filter chains: a module inserts itself at postconfiguration by
+ * saving the current top and replacing it. */
+typedef wd_int_t (*wd_http_output_header_filter_pt)(wd_http_request_t *r);
+typedef wd_int_t (*wd_http_output_body_filter_pt)(wd_http_request_t *r,
+    wd_chain_t *chain);
+typedef wd_int_t (*wd_http_request_body_filter_pt)(wd_http_request_t *r,
+    wd_chain_t *chain);
+
+extern wd_http_output_header_filter_pt wd_http_top_header_filter;
+extern wd_http_output_body_filter_pt wd_http_top_body_filter;
+extern wd_http_request_body_filter_pt wd_http_top_request_body_filter;
+
+/* Sends the response header through the header filters. */
+wd_int_t wd_http_send_header(wd_http_request_t *r);
+/* Sends body buffers through the body filters (in NULL: flush). */
+wd_int_t wd_http_output_filter(wd_http_request_t *r, wd_chain_t *in);
+/* The last body filter: writes to the socket. */
+wd_int_t wd_http_write_filter(wd_http_request_t *r, wd_chain_t *in);
+
+/* A complete response for a status: the error page (or error_page
+ * target) with the right headers. */
+wd_int_t wd_http_special_response_handler(wd_http_request_t *r,
+    wd_int_t error);
+wd_int_t wd_http_filter_finalize_request(wd_http_request_t *r,
+    wd_module_t *m, wd_int_t error);
+void wd_http_clean_header(wd_http_request_t *r);
+/* Sends "HTTP/1.1 100 Continue" when the client asked for it. */
+wd_int_t wd_http_send_continue(wd_http_request_t *r);
+
+/* The parsers (wd_http_parse.c): WD_OK, WD_AGAIN, or an error code. */
+wd_int_t wd_http_parse_request_line(wd_http_request_t *r, wd_buf_t *b);
+wd_int_t wd_http_parse_header_line(wd_http_request_t *r, wd_buf_t *b,
+    wd_uint_t allow_underscores);
+/* Decodes %XX, merges slashes, removes "." and ".." segments. */
+wd_int_t wd_http_parse_complex_uri(wd_http_request_t *r,
+    wd_uint_t merge_slashes);
+wd_int_t wd_http_parse_unsafe_uri(wd_http_request_t *r, wd_str_t *uri,
+    wd_str_t *args, wd_uint_t *flags);
+/* Finds the header name in a list of headers (comma-separated tokens);
+ * returns the index of the first, or WD_DECLINED. */
+wd_table_elt_t *wd_http_parse_multi_header_lines(wd_http_request_t *r,
+    wd_table_elt_t *headers, wd_str_t *name, wd_str_t *value);
+wd_int_t wd_http_arg(wd_http_request_t *r, u_char *name, size_t len,
+    wd_str_t *value);
+void wd_http_split_args(wd_http_request_t *r, wd_str_t *uri, wd_str_t *args);
+
+/* Chunked transfer coding (request bodies, and upstream responses). */
+typedef struct {
+    wd_uint_t state;
+    off_t size;                 /* of the chunk being read */
+    off_t length;               /* what is known to follow */
+} wd_http_chunked_t;
+
+wd_int_t wd_http_parse_chunked(wd_http_request_t *r, wd_buf_t *b,
+    wd_http_chunked_t *ctx);
+
+/* HTTP status line of an upstream response. */
+typedef struct {
+    wd_uint_t http_version;
+    wd_uint_t code;
+    wd_uint_t count;
+    u_char *start;
+    u_char *end;
+} wd_http_status_t;
+
+wd_int_t wd_http_parse_status_line(wd_http_request_t *r, wd_buf_t *b,
+    wd_http_status_t *status);
+
+/* Request lifecycle (wd_http_request.c). */
+void wd_http_init_connection(wd_connection_t *c);
+void wd_http_close_connection(wd_connection_t *c);
+wd_int_t wd_http_process_request_uri(wd_http_request_t *r);
+wd_int_t wd_http_process_request_header(wd_http_request_t *r);
+void wd_http_process_request(wd_http_request_t *r);
+void wd_http_handler(wd_http_request_t *r);
+void wd_http_run_posted_requests(wd_connection_t *c);
+wd_int_t wd_http_post_request(wd_http_request_t *r, void *pr);
+/* Ends a request with rc: WD_DONE, WD_OK, WD_ERROR, WD_AGAIN or a
+ * status (sends its special response). */
+void wd_http_finalize_request(wd_http_request_t *r, wd_int_t rc);
+void wd_http_free_request(wd_http_request_t *r, wd_int_t rc);
+void wd_http_close_request(wd_http_request_t *r, wd_int_t rc);
+void wd_http_terminate_request(wd_http_request_t *r, wd_int_t rc);
+void wd_http_empty_handler(wd_event_t *wev);
+void wd_http_request_empty_handler(wd_http_request_t *r);
+void wd_http_block_reading(wd_http_request_t *r);
+void wd_http_test_reading(wd_http_request_t *r);
+wd_int_t wd_http_set_virtual_server(wd_http_request_t *r, wd_str_t *host);
+wd_int_t wd_http_validate_host(wd_str_t *host, wd_pool_t *pool,
+    wd_uint_t alloc);
+u_char *wd_http_log_error_handler(wd_http_request_t *r,
+    wd_http_request_t *sr, u_char *buf, size_t len);
+
+/* Request bodies (wd_http_request_body.c). */
+wd_int_t wd_http_read_client_request_body(wd_http_request_t *r,
+    wd_http_client_body_handler_pt post_handler);
+wd_int_t wd_http_read_unbuffered_request_body(wd_http_request_t *r);
+wd_int_t wd_http_discard_request_body(wd_http_request_t *r);
+void wd_http_discarded_request_body_handler(wd_http_request_t *r);
+wd_int_t wd_http_request_body_save_filter(wd_http_request_t *r,
+    wd_chain_t *in);
+
+/* Configuration helpers shared by modules (wd_http_core_module.c). */
+char *wd_http_types_slot(wd_conf_t *cf, wd_command_t *cmd, void *conf);
+char *wd_http_merge_types(wd_conf_t *cf, wd_array_t **keys,
+    wd_hash_t *types_hash, wd_array_t **prev_keys, wd_hash_t *prev_types_hash,
+    wd_str_t *default_types);
+wd_int_t wd_http_set_default_types(wd_conf_t *cf, wd_array_t **types,
+    wd_str_t *default_type);
+
+extern wd_str_t wd_http_html_default_types[];
+extern wd_uint_t wd_http_max_module;
+
+/* Fixed texts. */
+#define WD_HTTP_VERSION_9 9
+#define WD_HTTP_VERSION_10 1000
+#define WD_HTTP_VERSION_11 1001
+#define WD_HTTP_VERSION_20 2000
+
+#define WD_HTTP_LF_IN_HEADER_WARN 1
+
+#endif /* WD_HTTP_H */
