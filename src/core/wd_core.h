@@ -57,6 +57,7 @@ enum {
 #include <wd_module.h>
 #include <wd_cycle.h>
 #include <wd_temp_file.h>
+#include <wd_open_file_cache.h>
 
 /* Assertions that stay in production builds: a broken invariant is logged
  * and the process aborts, rather than serving on corrupted state. */

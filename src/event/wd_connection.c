@@ -318,3 +318,21 @@ wd_connection_error(wd_connection_t *c, wd_err_t err, const char *text)
 
     return WD_ERROR;
 }
+
+/* Releases TCP_CORK so that what is queued leaves now. */
+wd_int_t
+wd_tcp_push_cork(wd_connection_t *c)
+{
+    int cork;
+
+    cork = 0;
+
+    if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof(int)) == -1) {
+        wd_connection_error(c, wd_errno, "setsockopt(TCP_CORK) failed");
+        return WD_ERROR;
+    }
+
+    c->tcp_nopush = WD_TCP_NOPUSH_UNSET;
+
+    return WD_OK;
+}

@@ -211,6 +211,7 @@ void wd_reusable_connection(wd_connection_t *c, wd_uint_t reusable);
 wd_int_t wd_connection_local_sockaddr(wd_connection_t *c, wd_str_t *s,
     wd_uint_t port);
 wd_int_t wd_tcp_nodelay(wd_connection_t *c);
+wd_int_t wd_tcp_push_cork(wd_connection_t *c);
 /* Logs a socket error at the level the connection asks for. */
 wd_int_t wd_connection_error(wd_connection_t *c, wd_err_t err,
     const char *text);

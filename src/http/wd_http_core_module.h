@@ -380,11 +380,15 @@ wd_int_t wd_http_init_static_location_trees(wd_conf_t *cf,
     wd_http_core_loc_conf_t *pclcf);
 wd_int_t wd_http_add_location(wd_conf_t *cf, wd_queue_t **locations,
     wd_http_core_loc_conf_t *clcf);
+#define WD_HTTP_LOCATION_PREFIX 0
+#define WD_HTTP_LOCATION_EXACT 1
+#define WD_HTTP_LOCATION_AUTO_REDIRECT 2
+
 /* Finds the longest prefix location (or an exact one) for uri in a
- * trie; exact is set when it was an "=" match. */
+ * trie; match tells which kind (WD_HTTP_LOCATION_*). */
 wd_http_core_loc_conf_t *wd_http_location_trie_find(
     wd_http_location_node_t *root, u_char *uri, size_t len,
-    wd_uint_t *exact);
+    wd_uint_t *match);
 wd_int_t wd_http_location_trie_insert(wd_pool_t *pool,
     wd_http_location_node_t *root, wd_http_core_loc_conf_t *clcf);
 
@@ -395,7 +399,11 @@ void wd_http_update_location_config(wd_http_request_t *r);
  * at the end for the caller (index file names). */
 u_char *wd_http_map_uri_to_path(wd_http_request_t *r, wd_str_t *name,
     size_t *root_length, size_t reserved);
-/* Whether the request may be answered with a body or a redirect. */
+/* The response for a failed wd_open_cached_file(), logged as nginx
+ * does (404 silently when log_not_found is off). */
+wd_int_t wd_http_open_file_error(wd_http_request_t *r,
+    wd_open_file_info_t *of, wd_str_t *path, wd_flag_t log_not_found);
+/* Decodes Basic credentials into headers_in.user/passwd. */
 wd_int_t wd_http_auth_basic_user(wd_http_request_t *r);
 wd_int_t wd_http_set_content_type(wd_http_request_t *r);
 void wd_http_set_exten(wd_http_request_t *r);
@@ -407,8 +415,6 @@ wd_int_t wd_http_send_response(wd_http_request_t *r, wd_uint_t status,
 wd_int_t wd_http_internal_redirect(wd_http_request_t *r, wd_str_t *uri,
     wd_str_t *args);
 wd_int_t wd_http_named_location(wd_http_request_t *r, wd_str_t *name);
-wd_int_t wd_http_core_try_files_phase(wd_http_request_t *r,
-    wd_http_phase_handler_t *ph);
 
 /* Response header helpers. */
 wd_table_elt_t *wd_http_add_response_header(wd_http_request_t *r,
