@@ -12,6 +12,7 @@
 typedef struct wd_http_request_s wd_http_request_t;
 typedef struct wd_http_core_loc_conf_s wd_http_core_loc_conf_t;
 typedef struct wd_http_log_ctx_s wd_http_log_ctx_t;
+typedef struct wd_http_chunked_s wd_http_chunked_t;
 
 /* Appends a request's context to an error-log line. */
 typedef u_char *(*wd_http_log_handler_pt)(wd_http_request_t *r,
@@ -124,34 +125,116 @@ void wd_http_clean_header(wd_http_request_t *r);
 /* Sends "HTTP/1.1 100 Continue" when the client asked for it. */
 wd_int_t wd_http_send_continue(wd_http_request_t *r);
 
-/* The parsers (wd_http_parse.c): WD_OK, WD_AGAIN, or an error code. */
+/*
+ * The HTTP/1.x parsers (wd_http_parse.c).  They allocate nothing and read
+ * only [b->pos, b->last); the incremental ones keep their state in r->state
+ * (ctx->state) so the input may arrive a byte at a time in the same buffer,
+ * and the pointers they set point into that buffer.  For the line parsers
+ * r->state is 0 before a line and again after any result but WD_AGAIN.
+ * After an error the message must not be parsed further; b->pos is then
+ * the offending byte.
+ */
+
+/* The request line (RFC 9112 §3), after any empty lines.  WD_OK: b->pos
+ * is past its LF, and request_start, method_end, method, method_name,
+ * uri_start/uri_end, args_start, uri_ext, request_end, http_protocol,
+ * http_major/minor/version and the uri flags are set (wd_http_request.h).
+ * Errors: WD_HTTP_PARSE_INVALID_METHOD, _INVALID_REQUEST, _INVALID_VERSION
+ * (HTTP/0.x or 2.x and above: answer 505), _INVALID_09_METHOD. */
 wd_int_t wd_http_parse_request_line(wd_http_request_t *r, wd_buf_t *b);
+
+/* One header line.  WD_OK: header_name_start/end, header_start/end (the
+ * value without surrounding SP/HTAB), header_hash (wd_hash() of the
+ * lowercased name), lowcase_header/lowcase_index (the first
+ * WD_HTTP_LC_HEADER_LEN bytes of it and min(name length, that)), and
+ * invalid_header = 1 when the name has a byte outside tchar ('_' counts as
+ * one unless allow_underscores): the caller ignores or rejects the line.
+ * WD_HTTP_PARSE_HEADER_DONE: the empty line ending the header.
+ * WD_HTTP_PARSE_INVALID_HEADER: NUL, bare CR, a CTL (HTAB aside) in the
+ * value, a CTL or DEL in the name, whitespace before the colon, no colon,
+ * an empty name, or a line starting with SP/HTAB (obs-fold).  A line may
+ * end in CRLF or a bare LF. */
 wd_int_t wd_http_parse_header_line(wd_http_request_t *r, wd_buf_t *b,
     wd_uint_t allow_underscores);
-/* Decodes %XX, merges slashes, removes "." and ".." segments. */
+
+/* Builds r->uri from [uri_start, uri_end): the path (up to the first '?')
+ * percent-decoded, "." and ".." segments removed (RFC 3986 §5.2.4), "//"
+ * merged when merge_slashes.  r->uri.data must have room for uri_end -
+ * uri_start bytes, one more when empty_path_in_uri (the path is then "/").
+ * Sets r->uri.len, r->uri_ext (into r->uri.data, NULL: no extension), and
+ * r->args when r->args.data is NULL.  WD_HTTP_PARSE_INVALID_REQUEST for a
+ * bad %-escape, %00, '#', a path not starting with '/', or ".." above the
+ * root.  A decoded "%2F" separates segments; '\' is an ordinary byte. */
 wd_int_t wd_http_parse_complex_uri(wd_http_request_t *r,
     wd_uint_t merge_slashes);
+
+#define WD_HTTP_LOG_UNSAFE 1
+
+/* Checks a URI from an upstream header (X-Accel-Redirect) before an
+ * internal redirect to it: WD_ERROR (logged at "error" when *flags has
+ * WD_HTTP_LOG_UNSAFE) for an empty URI or one starting with '?', NUL, a
+ * bad %-escape, or a "." or ".." segment, raw or %-encoded.  On WD_OK, when uri has a '?', args is
+ * set to what follows it and uri shortened; else args is left alone. */
 wd_int_t wd_http_parse_unsafe_uri(wd_http_request_t *r, wd_str_t *uri,
     wd_str_t *args, wd_uint_t *flags);
-/* Finds the header name in a list of headers (comma-separated tokens);
- * returns the index of the first, or WD_DECLINED. */
+
+/* Finds an element in the values of a header and the headers linked by
+ * its next (elements are separated by ',' or ';', with optional SP/HTAB
+ * around them); names compare case-insensitively.  With value NULL the
+ * element must be name itself ("close" in "keep-alive, Close"); else it
+ * must be "name=value" (a cookie), and value is set to the text after '='.
+ * Returns the header line where it was found, or NULL. */
 wd_table_elt_t *wd_http_parse_multi_header_lines(wd_http_request_t *r,
     wd_table_elt_t *headers, wd_str_t *name, wd_str_t *value);
+
+/* The value of the first argument called name (case-insensitively) in
+ * r->args ("a=1&b=2", split on '&' only), as sent (still %-encoded; empty
+ * for "a&b"): WD_OK or WD_DECLINED. */
 wd_int_t wd_http_arg(wd_http_request_t *r, u_char *name, size_t len,
     wd_str_t *value);
+/* Splits "uri?args" at the first '?': args is what follows it (len 0,
+ * data NULL when there is none) and uri is shortened. */
 void wd_http_split_args(wd_http_request_t *r, wd_str_t *uri, wd_str_t *args);
 
-/* Chunked transfer coding (request bodies, and upstream responses). */
-typedef struct {
+/* Chunked transfer coding (RFC 9112 §7.1), for request bodies and
+ * upstream responses.  The caller zeroes the context before the body.
+ * wd_http_parse_chunked() returns:
+ *   WD_OK     b->pos is at chunk data and ctx->size (> 0) is what is left
+ *             of this chunk: the caller takes n = min(size, b->last -
+ *             b->pos) bytes, advances b->pos and subtracts n from
+ *             ctx->size, and calls again;
+ *   WD_DONE   the last chunk and the trailer section (checked, skipped)
+ *             were read: b->pos is past the final LF;
+ *   WD_AGAIN  all of b was read: call again with more input;
+ *   WD_ERROR  invalid: an empty, signed, "0x", space-padded, non-hex or
+ *             overflowing size, an over-long extension or trailer
+ *             section, a bad trailer line, no line end after the data,
+ *             or a bare CR.
+ * ctx->length is then a lower bound of the bytes still to come (data and
+ * framing), for preallocation.  Line ends are CRLF or a bare LF.  Once it
+ * returned WD_DONE or WD_ERROR it returns that again until the context is
+ * zeroed.  r is not used (it may be a zeroed request). */
+#define WD_HTTP_CHUNK_EXT_MAX 4096      /* extensions of one size line */
+#define WD_HTTP_CHUNK_TRAILER_MAX 8192  /* the whole trailer section */
+
+struct wd_http_chunked_s {
     wd_uint_t state;
     off_t size;                 /* of the chunk being read */
     off_t length;               /* what is known to follow */
-} wd_http_chunked_t;
+    wd_uint_t count;            /* bytes of the current size line's digits
+                                 * or extensions, or of the trailers */
+};
 
 wd_int_t wd_http_parse_chunked(wd_http_request_t *r, wd_buf_t *b,
     wd_http_chunked_t *ctx);
 
-/* HTTP status line of an upstream response. */
+/* HTTP status line of an upstream response: "HTTP/1.x NNN reason", 100 <=
+ * NNN <= 999, the reason optional (and the SP before it).  WD_OK: b->pos
+ * is past its LF; start is the line's first byte, end its CR or LF,
+ * code the status, count the reason's length (it ends at end),
+ * http_version major * 1000 + minor (also in r->http_major/minor).
+ * WD_AGAIN: more input; WD_ERROR: not a status line (another major than
+ * 1, a code not 3 digits or below 100, a CTL, no SP after the version). */
 typedef struct {
     wd_uint_t http_version;
     wd_uint_t code;
