@@ -172,8 +172,9 @@ wd_int_t wd_http_parse_complex_uri(wd_http_request_t *r,
 
 /* Checks a URI from an upstream header (X-Accel-Redirect) before an
  * internal redirect to it: WD_ERROR (logged at "error" when *flags has
- * WD_HTTP_LOG_UNSAFE) for an empty URI, NUL, a bad %-escape, or a "." or
- * ".." segment, raw or %-encoded.  On WD_OK, when uri has a '?', args is
+ * WD_HTTP_LOG_UNSAFE) for an empty URI or one starting with '?', NUL, a
+ * bad %-escape, or a "." or ".." segment, raw or %-encoded.  On WD_OK,
+ * when uri has a '?', args is
  * set to what follows it and uri shortened; else args is left alone. */
 wd_int_t wd_http_parse_unsafe_uri(wd_http_request_t *r, wd_str_t *uri,
     wd_str_t *args, wd_uint_t *flags);
@@ -211,8 +212,9 @@ void wd_http_split_args(wd_http_request_t *r, wd_str_t *uri, wd_str_t *args);
  *             section, a bad trailer line, no line end after the data,
  *             or a bare CR.
  * ctx->length is then a lower bound of the bytes still to come (data and
- * framing), for preallocation.  Line ends are CRLF or a bare LF.  r is
- * not used (it may be a zeroed request). */
+ * framing), for preallocation.  Line ends are CRLF or a bare LF.  Once it
+ * returned WD_DONE or WD_ERROR it returns that again until the context is
+ * zeroed.  r is not used (it may be a zeroed request). */
 #define WD_HTTP_CHUNK_EXT_MAX 4096      /* extensions of one size line */
 #define WD_HTTP_CHUNK_TRAILER_MAX 8192  /* the whole trailer section */
 

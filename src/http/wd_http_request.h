@@ -398,29 +398,33 @@ struct wd_http_request_s {
     unsigned background:1;
     unsigned health_check:1;
 
-    /* the parser's state */
+    /* the parser's state (wd_http_parse.c); every end is exclusive */
     wd_uint_t state;
     wd_uint_t header_hash;
     wd_uint_t lowcase_index;
     u_char lowcase_header[WD_HTTP_LC_HEADER_LEN];
 
     u_char *header_name_start;
-    u_char *header_name_end;
-    u_char *header_start;
+    u_char *header_name_end;    /* the colon */
+    u_char *header_start;       /* the value, without SP/HTAB around it */
     u_char *header_end;
 
-    u_char *uri_start;
+    u_char *uri_start;          /* the request-target ("/", "*", "?" of
+                                 * "http://h?a", host of CONNECT) */
     u_char *uri_end;
-    u_char *uri_ext;
-    u_char *args_start;
-    u_char *request_start;
-    u_char *request_end;
-    u_char *method_end;
-    u_char *schema_start;
-    u_char *schema_end;
-    u_char *host_start;
+    u_char *uri_ext;            /* after the last '.' of the last segment;
+                                 * NULL: none */
+    u_char *args_start;         /* after the '?'; NULL: none */
+    u_char *request_start;      /* the method */
+    u_char *request_end;        /* the CR or LF ending the request line */
+    u_char *method_end;         /* the SP after the method (not the last
+                                 * byte of it as in nginx) */
+    u_char *schema_start;       /* absolute-form only */
+    u_char *schema_end;         /* the ':' */
+    u_char *host_start;         /* absolute- and authority-form; "[...]"
+                                 * kept for an IP literal */
     u_char *host_end;
-    u_char *port_start;
+    u_char *port_start;         /* after the ':'; NULL: no port */
     u_char *port_end;
 
     unsigned http_minor:16;
