@@ -508,6 +508,14 @@ wd_http_process_request_uri(wd_http_request_t *r)
         r->uri.data = r->uri_start;
     }
 
+    /* "OPTIONS *" is valid HTTP, but there is nothing to serve for it */
+    if (r->uri.len == 0 || r->uri.data[0] != '/') {
+        wd_log_error(WD_LOG_INFO, r->connection->log, 0,
+                     "client sent invalid request");
+        wd_http_finalize_request(r, WD_HTTP_BAD_REQUEST);
+        return WD_ERROR;
+    }
+
     r->unparsed_uri.len = r->uri_end - r->uri_start;
     r->unparsed_uri.data = r->uri_start;
 
