@@ -197,6 +197,11 @@ void wd_event_move_posted_next(wd_cycle_t *cycle);
 
 /* Accepting (wd_event_accept.c). */
 void wd_event_accept(wd_event_t *ev);
+/* Makes a connection of socket s as if accepted on ls (registers it with
+ * epoll); the caller then runs ls->handler.  Any connected, non-blocking
+ * socket will do: fuzzers and tests pass one end of a socketpair. */
+wd_connection_t *wd_event_new_connection(wd_listening_t *ls, wd_fd_t s,
+    struct sockaddr *sa, socklen_t socklen, wd_log_t *log);
 wd_int_t wd_enable_accept_events(wd_cycle_t *cycle);
 wd_int_t wd_disable_accept_events(wd_cycle_t *cycle);
 

@@ -23,23 +23,18 @@ wd_event_accept_error(wd_event_t *ev, wd_err_t err)
     wd_log_error(level, ev->log, err, "accept4() failed");
 }
 
-/* Sets up the connection structure for a socket accept() returned. */
-static wd_connection_t *
-wd_event_accepted(wd_event_t *ev, wd_fd_t s, wd_sockaddr_t *sa,
-    socklen_t socklen)
+wd_connection_t *
+wd_event_new_connection(wd_listening_t *ls, wd_fd_t s, struct sockaddr *sa,
+    socklen_t socklen, wd_log_t *elog)
 {
     wd_log_t *log;
-    wd_listening_t *ls;
-    wd_connection_t *c, *lc;
+    wd_connection_t *c;
 
-    lc = ev->data;
-    ls = lc->listening;
-
-    c = wd_get_connection(s, ev->log);
+    c = wd_get_connection(s, elog);
 
     if (c == NULL) {
         if (close(s) == -1) {
-            wd_log_error(WD_LOG_ALERT, ev->log, wd_errno,
+            wd_log_error(WD_LOG_ALERT, elog, wd_errno,
                          "close() socket failed");
         }
         return NULL;
@@ -47,7 +42,7 @@ wd_event_accepted(wd_event_t *ev, wd_fd_t s, wd_sockaddr_t *sa,
 
     wd_atomic_fetch_add(wd_stat_active, 1);
 
-    c->pool = wd_create_pool(ls->pool_size, ev->log);
+    c->pool = wd_create_pool(ls->pool_size, elog);
     c->sockaddr = c->pool ? wd_palloc(c->pool, socklen) : NULL;
     log = c->pool ? wd_palloc(c->pool, sizeof(wd_log_t)) : NULL;
     c->addr_text.data = c->pool ? wd_pnalloc(c->pool, WD_SOCKADDR_STRLEN)
@@ -141,7 +136,8 @@ wd_event_accept(wd_event_t *ev)
 
         wd_atomic_fetch_add(wd_stat_accepted, 1);
 
-        c = wd_event_accepted(ev, s, &sa, socklen);
+        c = wd_event_new_connection(lc->listening, s, &sa.sockaddr, socklen,
+                                    ev->log);
 
         if (c == NULL) {
             return;

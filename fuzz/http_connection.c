@@ -1,0 +1,282 @@
+/*
+ * Fuzzes a whole HTTP connection: the input is what a client sends on
+ * one connection (request lines, headers, bodies, pipelined requests).
+ * A real server cycle is built once from a configuration with static
+ * files, "return", error pages and regex locations; each input is written
+ * into one end of a socketpair whose other end warden serves, and the
+ * event loop runs until warden closes the connection.  A hang (the
+ * connection still open after the client sent EOF and enough loop turns)
+ * aborts, as does any sanitizer report.
+ */
+
+#include <wd_http.h>
+#include <wd_os.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_MAX_TURNS 2000
+
+static wd_cycle_t *fuzz_cycle;
+static wd_listening_t *fuzz_ls;
+
+static const char fuzz_conf[] =
+    "daemon off;\n"
+    "master_process off;\n"
+    "error_log /dev/null emerg;\n"
+    "events { worker_connections 16; }\n"
+    "http {\n"
+    "    default_type text/plain;\n"
+    "    client_body_buffer_size 64;\n"
+    "    client_max_body_size 4k;\n"
+    "    client_header_buffer_size 64;\n"
+    "    large_client_header_buffers 2 1k;\n"
+    "    lingering_time 1s;\n"
+    "    lingering_timeout 100ms;\n"
+    "    server {\n"
+    "        listen unix:%s/sock;\n"
+    "        server_name ~^(?<sub>[a-z]+)\\.example\\.com$ *.w.test x.*;\n"
+    "        root %s/html;\n"
+    "        error_page 404 /404.html;\n"
+    "        error_page 500 = @fallback;\n"
+    "        location /r { return 200 \"$uri|$args|$host|$sub|$arg_a\"; }\n"
+    "        location ~ ^/re/(.*)$ { return 301 /to/$1; }\n"
+    "        location = /exact { return 204; }\n"
+    "        location ^~ /files/ { alias %s/html/; }\n"
+    "        location /try { try_files $uri $uri/ /index.html =404; }\n"
+    "        location @fallback { return 503; }\n"
+    "        location /dir/ { index missing.html index.html; }\n"
+    "    }\n"
+    "}\n";
+
+static void
+fuzz_write(const char *path, const char *text)
+{
+    FILE *f;
+
+    f = fopen(path, "w");
+
+    if (f == NULL) {
+        abort();
+    }
+
+    fputs(text, f);
+    fclose(f);
+}
+
+static char fuzz_dir[] = "/tmp/warden-fuzz-XXXXXX";
+
+static void
+fuzz_cleanup(void)
+{
+    char cmd[sizeof(fuzz_dir) + 16];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", fuzz_dir);
+
+    if (system(cmd) != 0) {
+        /* nothing to do about a leftover directory in /tmp */
+    }
+}
+
+/* A temporary prefix with the configuration and a few files. */
+static char *
+fuzz_prefix(void)
+{
+    char *dir, path[256], conf[4096];
+
+    dir = mkdtemp(fuzz_dir);
+
+    if (dir == NULL) {
+        abort();
+    }
+
+    atexit(fuzz_cleanup);
+
+    snprintf(path, sizeof(path), "%s/html", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/html/dir", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/html/index.html", dir);
+    fuzz_write(path, "<html>index</html>\n");
+    snprintf(path, sizeof(path), "%s/html/dir/index.html", dir);
+    fuzz_write(path, "dir index\n");
+    snprintf(path, sizeof(path), "%s/html/404.html", dir);
+    fuzz_write(path, "not found\n");
+    snprintf(path, sizeof(path), "%s/html/a.txt", dir);
+    fuzz_write(path, "0123456789abcdefghijklmnopqrstuvwxyz\n");
+
+    snprintf(conf, sizeof(conf), fuzz_conf, dir, dir, dir);
+    snprintf(path, sizeof(path), "%s/fuzz.conf", dir);
+    fuzz_write(path, conf);
+
+    return dir;
+}
+
+static void
+fuzz_init(void)
+{
+    char *dir;
+    wd_uint_t i;
+    wd_log_t *log;
+    static wd_cycle_t init_cycle;
+    static char conf_file[256], prefix[256];
+
+    dir = fuzz_prefix();
+
+    snprintf(prefix, sizeof(prefix), "%s/", dir);
+    snprintf(conf_file, sizeof(conf_file), "%s/fuzz.conf", dir);
+
+    wd_time_init();
+    wd_pid = getpid();
+    wd_process = WD_PROCESS_SINGLE;
+
+    log = wd_log_init((u_char *) prefix, (u_char *) "/dev/null");
+    log->log_level = WD_LOG_EMERG;
+
+    init_cycle.log = log;
+    init_cycle.pool = wd_create_pool(1024, log);
+    wd_str_set(&init_cycle.error_log, "/dev/null");
+    init_cycle.prefix.data = (u_char *) prefix;
+    init_cycle.prefix.len = strlen(prefix);
+    init_cycle.conf_prefix = init_cycle.prefix;
+    init_cycle.conf_file.data = (u_char *) conf_file;
+    init_cycle.conf_file.len = strlen(conf_file);
+    wd_cycle = &init_cycle;
+
+    if (wd_os_init(log) != WD_OK || wd_preinit_modules() != WD_OK) {
+        abort();
+    }
+
+    wd_use_stderr = 0;
+
+    fuzz_cycle = wd_init_cycle(&init_cycle);
+
+    if (fuzz_cycle == NULL) {
+        abort();
+    }
+
+    wd_cycle = fuzz_cycle;
+
+    for (i = 0; fuzz_cycle->modules[i]; i++) {
+        if (fuzz_cycle->modules[i]->init_process
+            && fuzz_cycle->modules[i]->init_process(fuzz_cycle) != WD_OK)
+        {
+            abort();
+        }
+    }
+
+    fuzz_ls = fuzz_cycle->listening.elts;
+}
+
+/* Keeps the loop from sleeping: the nearest timer fires within 1 ms. */
+static void
+fuzz_tick_handler(wd_event_t *ev)
+{
+}
+
+static wd_event_t fuzz_tick;
+
+static void
+fuzz_turn(void)
+{
+    if (!fuzz_tick.timer_set) {
+        fuzz_tick.handler = fuzz_tick_handler;
+        fuzz_tick.log = fuzz_cycle->log;
+        fuzz_tick.cancelable = 1;
+        wd_event_add_timer(&fuzz_tick, 1);
+    }
+
+    wd_process_events_and_timers(fuzz_cycle);
+}
+
+/* Reads and drops what warden sent; returns 0 at EOF. */
+static int
+fuzz_drain(int fd)
+{
+    char buf[65536];
+    ssize_t n;
+
+    for (;;) {
+        n = read(fd, buf, sizeof(buf));
+
+        if (n > 0) {
+            continue;
+        }
+
+        return (n == 0) ? 0 : 1;
+    }
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int fds[2];
+    size_t sent;
+    ssize_t n;
+    wd_uint_t turns, open_server;
+    wd_connection_t *c;
+    struct sockaddr_un sa;
+
+    if (fuzz_cycle == NULL) {
+        fuzz_init();
+    }
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                   fds) == -1)
+    {
+        abort();
+    }
+
+    wd_memzero(&sa, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+
+    c = wd_event_new_connection(fuzz_ls, fds[0], (struct sockaddr *) &sa,
+                                sizeof(sa_family_t), fuzz_cycle->log);
+
+    if (c == NULL) {
+        abort();
+    }
+
+    fuzz_ls->handler(c);
+
+    sent = 0;
+    open_server = 1;
+
+    for (turns = 0; turns < FUZZ_MAX_TURNS; turns++) {
+        if (sent < size) {
+            n = write(fds[1], data + sent, size - sent);
+
+            if (n > 0) {
+                sent += (size_t) n;
+            }
+
+            if (sent == size) {
+                shutdown(fds[1], SHUT_WR);
+            }
+
+        } else if (size == 0 && turns == 0) {
+            shutdown(fds[1], SHUT_WR);
+        }
+
+        fuzz_turn();
+
+        open_server = fuzz_drain(fds[1]);
+
+        if (!open_server && sent == size) {
+            break;
+        }
+    }
+
+    close(fds[1]);
+
+    if (open_server) {
+        /* the client is gone and warden still holds the connection */
+        fprintf(stderr, "connection still open after %u turns\n",
+                (unsigned) turns);
+        abort();
+    }
+
+    /* run what closing the connection posted */
+    fuzz_turn();
+
+    return 0;
+}
