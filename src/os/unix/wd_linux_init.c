@@ -15,6 +15,7 @@ extern char **environ;
 
 static char *wd_title_start;    /* the argv/environ area we may overwrite */
 static char *wd_title_end;
+static char **wd_environ_copy;  /* kept reachable after environ changes */
 
 wd_int_t
 wd_os_init(wd_log_t *log)
@@ -151,11 +152,13 @@ wd_save_argv(int argc, char *const *argv)
     for (n = 0; environ[n]; n++) { /* void */ }
 
     wd_os_environ = environ;
-    environ = malloc((n + 1) * sizeof(char *));
+    wd_environ_copy = malloc((n + 1) * sizeof(char *));
 
-    if (environ == NULL) {
+    if (wd_environ_copy == NULL) {
         return WD_ERROR;
     }
+
+    environ = wd_environ_copy;
 
     for (i = 0; i < n; i++) {
         if (wd_os_environ[i] == end) {
