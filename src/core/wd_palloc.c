@@ -411,7 +411,11 @@ wd_pstrdupz(wd_pool_t *pool, wd_str_t *dst, u_char *src, size_t len)
         return WD_ERROR;
     }
 
-    wd_memcpy(dst->data, src, len);
+    /* an empty name may have no data at all: memcpy must not see NULL */
+    if (len) {
+        wd_memcpy(dst->data, src, len);
+    }
+
     dst->data[len] = '\0';
     dst->len = len;
 
