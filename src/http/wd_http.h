@@ -119,6 +119,9 @@ wd_int_t wd_http_write_filter(wd_http_request_t *r, wd_chain_t *in);
  * target) with the right headers. */
 wd_int_t wd_http_special_response_handler(wd_http_request_t *r,
     wd_int_t error);
+/* For a header filter: replaces the response with error's special
+ * response and returns WD_ERROR once that went out (or its own error), so
+ * that the handler sends nothing more and the connection is closed. */
 wd_int_t wd_http_filter_finalize_request(wd_http_request_t *r,
     wd_module_t *m, wd_int_t error);
 void wd_http_clean_header(wd_http_request_t *r);

@@ -466,6 +466,13 @@ wd_http_filter_finalize_request(wd_http_request_t *r, wd_module_t *m,
 
     r->filter_finalize = 1;
 
+    /* The caller of the header filter must not go on to send its own
+     * body after this response: an error stops it, and the connection
+     * is closed once this response is out (as nginx does). */
+    if (rc == WD_OK || rc == WD_DONE) {
+        return WD_ERROR;
+    }
+
     return rc;
 }
 
