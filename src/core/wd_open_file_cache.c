@@ -138,8 +138,13 @@ wd_open_and_stat_file(wd_str_t *name, wd_open_file_info_t *of)
         }
     }
 
-    if (of->disable_symlinks == WD_DISABLE_SYMLINKS_OFF
-        || name->data[0] != '/')
+    if (of->log) {
+        fd = wd_open_file(name->data, WD_FILE_APPEND, WD_FILE_CREATE_OR_OPEN,
+                          WD_FILE_DEFAULT_ACCESS);
+        err = (fd == -1) ? wd_errno : 0;
+
+    } else if (of->disable_symlinks == WD_DISABLE_SYMLINKS_OFF
+               || name->data[0] != '/')
     {
         fd = open((char *) name->data, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         err = (fd == -1) ? wd_errno : 0;

@@ -27,6 +27,7 @@ typedef struct {
 
     unsigned test_dir:1;        /* only stat(), no open() for directories */
     unsigned test_only:1;       /* only stat() */
+    unsigned log:1;             /* open for appending, creating it (logs) */
     unsigned errors:1;          /* cache failures too */
     unsigned events:1;
     unsigned is_dir:1;

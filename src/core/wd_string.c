@@ -822,7 +822,8 @@ wd_escape_html(u_char *dst, u_char *src, size_t size)
 uintptr_t
 wd_escape_json(u_char *dst, u_char *src, size_t size)
 {
-    static const u_char hex[] = "0123456789abcdef";
+    /* upper case, as nginx writes "\u001F" */
+    static const u_char hex[] = "0123456789ABCDEF";
     u_char ch;
     wd_uint_t len;
 

@@ -1538,18 +1538,15 @@ closed:
 }
 
 /* Keeps a large header buffer holding the next (pipelined) request and
- * frees the others. */
-static wd_buf_t *
-wd_http_keepalive_buffers(wd_http_request_t *r)
+ * frees the others.  Called once the request is freed: its log line is
+ * written from the header values in these buffers. */
+static wd_int_t
+wd_http_keepalive_buffers(wd_connection_t *c, wd_http_connection_t *hc,
+    wd_buf_t *b)
 {
-    wd_buf_t *b, *keep;
+    wd_buf_t *keep;
     wd_chain_t *cl;
-    wd_connection_t *c;
-    wd_http_connection_t *hc;
 
-    c = r->connection;
-    hc = r->http_connection;
-    b = r->header_in;
     keep = NULL;
 
     if (b->pos < b->last && b != c->buffer) {
@@ -1569,7 +1566,7 @@ wd_http_keepalive_buffers(wd_http_request_t *r)
         cl = wd_alloc_chain_link(c->pool);
 
         if (cl == NULL) {
-            return NULL;
+            return WD_ERROR;
         }
 
         cl->buf = keep;
@@ -1578,7 +1575,7 @@ wd_http_keepalive_buffers(wd_http_request_t *r)
         hc->nbusy = 1;
     }
 
-    return b;
+    return WD_OK;
 }
 
 static void
@@ -1629,17 +1626,16 @@ wd_http_set_keepalive(wd_http_request_t *r)
     c->log->action = "closing request";
 
     hc = r->http_connection;
-
-    b = wd_http_keepalive_buffers(r);
-
-    if (b == NULL) {
-        wd_http_close_request(r, 0);
-        return;
-    }
+    b = r->header_in;
 
     r->keepalive = 0;
 
     wd_http_free_request(r, 0);
+
+    if (wd_http_keepalive_buffers(c, hc, b) != WD_OK) {
+        wd_http_close_connection(c);
+        return;
+    }
 
     c->data = hc;
     c->write->handler = wd_http_empty_handler;
@@ -1649,15 +1645,17 @@ wd_http_set_keepalive(wd_http_request_t *r)
         return;
     }
 
-    /* an idle connection keeps no header buffer */
-    if (b == c->buffer) {
-        if (wd_pfree(c->pool, b->start) == WD_OK) {
-            b->start = NULL;
-        }
+    /* an idle connection keeps no header buffer; c->buffer is emptied
+     * also when the request went on in a large buffer, or the next
+     * request would find it full */
+    b = c->buffer;
 
-        b->pos = b->start;
-        b->last = b->start;
+    if (wd_pfree(c->pool, b->start) == WD_OK) {
+        b->start = NULL;
     }
+
+    b->pos = b->start;
+    b->last = b->start;
 
     /* idle: lines about this connection carry no request context */
     c->log->action = "keepalive";
