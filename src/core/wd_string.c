@@ -818,7 +818,8 @@ wd_escape_html(u_char *dst, u_char *src, size_t size)
     return (uintptr_t) dst;
 }
 
-/* JSON string escaping: quotes, backslashes and control bytes. */
+/* JSON string escaping: quotes, backslashes and control bytes (other
+ * controls as \u00XX, upper-case hex as in nginx). */
 uintptr_t
 wd_escape_json(u_char *dst, u_char *src, size_t size)
 {
