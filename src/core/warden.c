@@ -403,8 +403,10 @@ int
 main(int argc, char *const *argv)
 {
     wd_log_t *log;
-    wd_cycle_t *cycle, init_cycle;
+    wd_cycle_t *cycle;
     wd_options_t opt;
+    /* static: what it allocates stays reachable until exit */
+    static wd_cycle_t init_cycle;
 
     wd_memzero(&opt, sizeof(wd_options_t));
 
@@ -456,6 +458,10 @@ main(int argc, char *const *argv)
     }
 
     cycle = wd_init_cycle(&init_cycle);
+
+    if (cycle) {
+        wd_cycle = cycle;
+    }
 
     if (wd_test_config) {
         return wd_run_test(cycle, &init_cycle);

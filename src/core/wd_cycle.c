@@ -7,6 +7,8 @@
 wd_cycle_t *volatile wd_cycle;
 wd_array_t wd_old_cycles;
 
+static wd_int_t wd_test_pidfile(wd_str_t *name, wd_log_t *log);
+
 wd_uint_t wd_test_config;
 wd_uint_t wd_dump_config;
 wd_uint_t wd_quiet_mode;
@@ -600,6 +602,14 @@ wd_init_cycle(wd_cycle_t *old_cycle)
         return cycle;
     }
 
+    if (wd_test_config && wd_test_pidfile(&wd_core_conf(cycle)->pid, log)
+                              != WD_OK)
+    {
+        wd_cycle_rollback(cycle);
+        wd_destroy_pool(pool);
+        return NULL;
+    }
+
     if (wd_cycle_apply(cycle, old_cycle) != WD_OK) {
         cycle->log = log;
         wd_cycle_rollback(cycle);
@@ -612,6 +622,38 @@ wd_init_cycle(wd_cycle_t *old_cycle)
     }
 
     return cycle;
+}
+
+/* -t: can the pid file be written?  Like nginx, but a file created for
+ * the check is removed again. */
+static wd_int_t
+wd_test_pidfile(wd_str_t *name, wd_log_t *log)
+{
+    wd_fd_t fd;
+    wd_uint_t created;
+
+    created = 0;
+    fd = open((char *) name->data, O_RDWR | O_CLOEXEC);
+
+    if (fd == -1 && wd_errno == WD_ENOENT) {
+        fd = open((char *) name->data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                  WD_FILE_DEFAULT_ACCESS);
+        created = 1;
+    }
+
+    if (fd == -1) {
+        wd_log_error(WD_LOG_EMERG, log, wd_errno, "open() \"%s\" failed",
+                     name->data);
+        return WD_ERROR;
+    }
+
+    close(fd);
+
+    if (created) {
+        (void) unlink((char *) name->data);
+    }
+
+    return WD_OK;
 }
 
 wd_int_t

@@ -318,6 +318,10 @@ wd_http_create_request(wd_connection_t *c)
     r->uri_changes = WD_HTTP_MAX_URI_CHANGES + 1;
     r->subrequests = WD_HTTP_MAX_SUBREQUESTS + 1;
 
+    /* $request_length counts what was read for this request: what is
+     * buffered already (pipelined or just read), and every read after */
+    r->request_length = r->header_in->last - r->header_in->pos;
+
     r->http_state = WD_HTTP_READING_REQUEST_STATE;
 
     ctx = c->log->data;
@@ -339,7 +343,6 @@ wd_http_request_line_done(wd_http_request_t *r)
 
     r->request_line.len = r->request_end - r->request_start;
     r->request_line.data = r->request_start;
-    r->request_length = r->header_in->pos - r->request_start;
 
     if (wd_http_process_request_uri(r) != WD_OK) {
         return WD_ERROR;
@@ -370,6 +373,7 @@ wd_http_request_line_done(wd_http_request_t *r)
 
     if (r->http_version < WD_HTTP_VERSION_10) {
         /* HTTP/0.9: no headers */
+        r->request_length -= r->header_in->last - r->header_in->pos;
         if (r->headers_in.server.len == 0
             && wd_http_set_virtual_server(r, &r->headers_in.server)
                    == WD_ERROR)
@@ -391,6 +395,40 @@ wd_http_request_line_done(wd_http_request_t *r)
     r->connection->log->action = "reading client request headers";
 
     return WD_OK;
+}
+
+/* For the logs: the request line as sent, when it could not be parsed
+ * (up to its line end, or what arrived of it). */
+static void
+wd_http_salvage_request_line(wd_http_request_t *r)
+{
+    u_char *end;
+
+    if (r->request_line.data || r->request_start == NULL) {
+        return;
+    }
+
+    for (end = r->request_start; end < r->header_in->last; end++) {
+        if (*end == CR || *end == LF) {
+            break;
+        }
+    }
+
+    r->request_line.len = end - r->request_start;
+    r->request_line.data = r->request_start;
+
+    if (r->method_name.data == NULL) {
+        for (end = r->request_start; end < r->request_start
+                                            + r->request_line.len; end++)
+        {
+            if (*end == ' ') {
+                break;
+            }
+        }
+
+        r->method_name.len = end - r->request_start;
+        r->method_name.data = r->request_start;
+    }
 }
 
 static void
@@ -435,6 +473,8 @@ wd_http_process_request_line(wd_event_t *rev)
         }
 
         if (rc != WD_AGAIN) {
+            wd_http_salvage_request_line(r);
+
             wd_log_error(WD_LOG_INFO, c->log, 0, "%s",
                          wd_http_client_errors[rc - WD_HTTP_CLIENT_ERROR]);
 
@@ -666,8 +706,6 @@ wd_http_process_request_headers(wd_event_t *rev)
                                            cscf->underscores_in_headers);
 
         if (rc == WD_OK) {
-            r->request_length += r->header_in->pos - r->header_name_start;
-
             if (r->invalid_header && cscf->ignore_invalid_headers) {
                 wd_log_error(WD_LOG_INFO, c->log, 0,
                              "client sent invalid header line: \"%.*s\"",
@@ -684,7 +722,8 @@ wd_http_process_request_headers(wd_event_t *rev)
         }
 
         if (rc == WD_HTTP_PARSE_HEADER_DONE) {
-            r->request_length += r->header_in->pos - r->header_name_start;
+            /* what follows the header is the body or the next request */
+            r->request_length -= r->header_in->last - r->header_in->pos;
             r->http_state = WD_HTTP_PROCESS_REQUEST_STATE;
 
             if (wd_http_process_request_header(r) != WD_OK) {
@@ -761,6 +800,7 @@ wd_http_read_request_header(wd_http_request_t *r)
     }
 
     r->header_in->last += n;
+    r->request_length += n;
 
     return n;
 }
@@ -2054,18 +2094,7 @@ wd_http_log_error_handler(wd_http_request_t *r, wd_http_request_t *sr,
     p = wd_slprintf(buf, last, ", server: %.*s",
                     wd_str_fmt(&cscf->server_name));
 
-    if (r->request_line.data == NULL && r->request_start) {
-        u_char *end;
-
-        for (end = r->request_start; end < r->header_in->last; end++) {
-            if (*end == CR || *end == LF) {
-                break;
-            }
-        }
-
-        r->request_line.len = end - r->request_start;
-        r->request_line.data = r->request_start;
-    }
+    wd_http_salvage_request_line(r);
 
     if (r->request_line.len) {
         p = wd_slprintf(p, last, ", request: \"%.*s\"",

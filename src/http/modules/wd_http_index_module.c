@@ -45,8 +45,28 @@ wd_module_t wd_http_index_module = {
     NULL, NULL, NULL, NULL, NULL
 };
 
-/* No index found: 404 if the directory itself is missing; len is the
- * directory's path length (with its trailing slash). */
+/* A file that cannot be an index: 403 for a permission problem, else
+ * 404 (logged unless log_not_found is off). */
+static wd_int_t
+wd_http_index_error(wd_http_request_t *r, wd_http_core_loc_conf_t *clcf,
+    u_char *file, wd_err_t err)
+{
+    if (err == WD_EACCES) {
+        wd_log_error(WD_LOG_ERR, r->connection->log, err,
+                     "\"%s\" is forbidden", file);
+        return WD_HTTP_FORBIDDEN;
+    }
+
+    if (clcf->log_not_found) {
+        wd_log_error(WD_LOG_ERR, r->connection->log, err,
+                     "\"%s\" is not found", file);
+    }
+
+    return WD_HTTP_NOT_FOUND;
+}
+
+/* After the first index is missing: is the directory itself there?
+ * len is the directory's path length (with its trailing slash). */
 static wd_int_t
 wd_http_index_test_dir(wd_http_request_t *r, wd_http_core_loc_conf_t *clcf,
     u_char *path, size_t len)
@@ -72,20 +92,22 @@ wd_http_index_test_dir(wd_http_request_t *r, wd_http_core_loc_conf_t *clcf,
     if (wd_open_cached_file(clcf->open_file_cache, &dir, &of, r->pool)
         != WD_OK)
     {
+        if (of.err == WD_EMLINK || of.err == WD_ELOOP) {
+            return WD_HTTP_FORBIDDEN;
+        }
+
         if (of.err == WD_ENOENT) {
-            if (clcf->log_not_found) {
-                wd_log_error(WD_LOG_ERR, r->connection->log, of.err,
-                             "\"%s\" is not found", dir.data);
-            }
-            return WD_HTTP_NOT_FOUND;
+            return wd_http_index_error(r, clcf, dir.data, WD_ENOENT);
         }
 
         if (of.err == WD_EACCES) {
             return WD_OK;
         }
 
-        wd_log_error(WD_LOG_CRIT, r->connection->log, of.err,
-                     "%s \"%s\" failed", of.failed, dir.data);
+        if (of.err) {
+            wd_log_error(WD_LOG_CRIT, r->connection->log, of.err,
+                         "%s \"%s\" failed", of.failed, dir.data);
+        }
 
         return WD_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -130,7 +152,7 @@ wd_http_index_handler(wd_http_request_t *r)
     u_char *last, *dir_end;
     size_t root;
     wd_int_t rc;
-    wd_uint_t i;
+    wd_uint_t i, dir_tested;
     wd_str_t path, index;
     wd_open_file_info_t of;
     wd_http_complex_value_t *cv;
@@ -150,6 +172,7 @@ wd_http_index_handler(wd_http_request_t *r)
 
     cv = ilcf->indices->elts;
     dir_end = NULL;
+    dir_tested = 0;
     path.data = NULL;
 
     for (i = 0; i < ilcf->indices->nelts; i++) {
@@ -189,25 +212,42 @@ wd_http_index_handler(wd_http_request_t *r)
         if (wd_open_cached_file(clcf->open_file_cache, &path, &of, r->pool)
             != WD_OK)
         {
-            if (of.err == WD_ENOENT || of.err == WD_ENOTDIR
-                || of.err == WD_ENAMETOOLONG || of.err == WD_ELOOP)
+            if (of.err == 0) {
+                return WD_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (of.err == WD_EMLINK || of.err == WD_ELOOP) {
+                return WD_HTTP_FORBIDDEN;
+            }
+
+            if (of.err == WD_ENOTDIR || of.err == WD_ENAMETOOLONG
+                || of.err == WD_EACCES)
             {
+                return wd_http_index_error(r, clcf, path.data, of.err);
+            }
+
+            if (!dir_tested) {
+                rc = wd_http_index_test_dir(r, clcf, path.data,
+                                            dir_end - path.data);
+
+                if (rc != WD_OK) {
+                    return rc;
+                }
+
+                dir_tested = 1;
+            }
+
+            if (of.err == WD_ENOENT) {
                 continue;
             }
 
-            return wd_http_open_file_error(r, &of, &path,
-                                           clcf->log_not_found);
+            wd_log_error(WD_LOG_CRIT, r->connection->log, of.err,
+                         "%s \"%s\" failed", of.failed, path.data);
+
+            return WD_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return wd_http_index_redirect(r, &index);
-    }
-
-    if (dir_end) {
-        rc = wd_http_index_test_dir(r, clcf, path.data, dir_end - path.data);
-
-        if (rc != WD_OK) {
-            return rc;
-        }
     }
 
     return WD_DECLINED;
