@@ -81,6 +81,7 @@ wd_create_pool(size_t size, wd_log_t *log)
     p->cleanup = NULL;
     p->chain = NULL;
     p->log = log;
+    p->next_free = NULL;
 
     return p;
 }
@@ -135,6 +136,59 @@ wd_reset_pool(wd_pool_t *pool)
     pool->current = &pool->block;
     pool->large = NULL;
     pool->chain = NULL;
+}
+
+wd_pool_t *
+wd_pool_cache_get(wd_pool_cache_t *cache, size_t size, wd_log_t *log)
+{
+    wd_pool_t *p;
+
+    if (cache->size != size) {
+        return wd_create_pool(size, log);
+    }
+
+    p = cache->free;
+
+    if (p == NULL) {
+        return wd_create_pool(size, log);
+    }
+
+    cache->free = p->next_free;
+    cache->n--;
+    p->next_free = NULL;
+    p->log = log;
+
+    return p;
+}
+
+void
+wd_pool_cache_put(wd_pool_cache_t *cache, wd_pool_t *pool)
+{
+    wd_pool_cleanup_t *c;
+
+    if (cache->size == 0) {
+        cache->size = (size_t) (pool->block.end - (u_char *) pool);
+    }
+
+    if (cache->n >= cache->max
+        || cache->size != (size_t) (pool->block.end - (u_char *) pool))
+    {
+        wd_destroy_pool(pool);
+        return;
+    }
+
+    for (c = pool->cleanup; c; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
+    wd_reset_pool(pool);
+
+    pool->next_free = cache->free;
+    cache->free = pool;
+    cache->n++;
 }
 
 void *

@@ -48,7 +48,17 @@ struct wd_pool_s {
     wd_pool_cleanup_t *cleanup;
     wd_chain_t *chain;          /* freed chain links, for reuse */
     wd_log_t *log;
+    wd_pool_t *next_free;       /* in a wd_pool_cache_t */
 };
+
+/* Pools of one size kept for reuse, so that a request does not cost a
+ * malloc() and a free() of its pool (per process, not thread-safe). */
+typedef struct {
+    wd_pool_t *free;
+    wd_uint_t n;
+    wd_uint_t max;
+    size_t size;
+} wd_pool_cache_t;
 
 typedef struct {
     wd_fd_t fd;
@@ -65,6 +75,12 @@ wd_pool_t *wd_create_pool(size_t size, wd_log_t *log);
 void wd_destroy_pool(wd_pool_t *pool);
 /* Frees the large allocations and rewinds the blocks for reuse. */
 void wd_reset_pool(wd_pool_t *pool);
+
+/* A pool from the cache (or a new one when empty or of another size);
+ * put runs the cleanups, rewinds the pool and keeps it (or frees it). */
+wd_pool_t *wd_pool_cache_get(wd_pool_cache_t *cache, size_t size,
+    wd_log_t *log);
+void wd_pool_cache_put(wd_pool_cache_t *cache, wd_pool_t *pool);
 
 void *wd_palloc(wd_pool_t *pool, size_t size);     /* aligned */
 void *wd_pnalloc(wd_pool_t *pool, size_t size);    /* unaligned, for bytes */

@@ -301,6 +301,23 @@ wd_sprint_int(u_char *dst, int64_t n)
 }
 
 u_char *
+wd_sprint_hex(u_char *dst, uint64_t n)
+{
+    static const u_char hex[] = "0123456789abcdef";
+    u_char tmp[16], *p, *end;
+
+    end = tmp + sizeof(tmp);
+    p = end;
+
+    do {
+        *--p = hex[n & 0xf];
+        n >>= 4;
+    } while (n);
+
+    return wd_cpymem(dst, p, end - p);
+}
+
+u_char *
 wd_sprint_uint_pad(u_char *dst, uint64_t n, size_t width)
 {
     u_char *p;

@@ -78,6 +78,8 @@ wd_int_t wd_atofp(u_char *line, size_t n, size_t point);
  * locale: these are the hot-path formatters. */
 u_char *wd_sprint_uint(u_char *dst, uint64_t n);
 u_char *wd_sprint_int(u_char *dst, int64_t n);
+/* Lowercase hexadecimal, no padding. */
+u_char *wd_sprint_hex(u_char *dst, uint64_t n);
 /* Zero-padded to width digits. */
 u_char *wd_sprint_uint_pad(u_char *dst, uint64_t n, size_t width);
 u_char *wd_hex_dump(u_char *dst, u_char *src, size_t len);

@@ -74,8 +74,9 @@ wd_http_chunk_header(wd_http_request_t *r, off_t size)
 
     b->start = p;
     b->pos = p;
-    b->last = wd_slprintf(p, p + sizeof("0000000000000000" CRLF) - 1,
-                          "%llx" CRLF, (unsigned long long) size);
+    b->last = wd_sprint_hex(p, (uint64_t) size);
+    *b->last++ = CR;
+    *b->last++ = LF;
     b->memory = 1;
     b->temporary = 0;
 

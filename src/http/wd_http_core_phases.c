@@ -598,13 +598,13 @@ wd_http_set_etag(wd_http_request_t *r)
         return WD_ERROR;
     }
 
-    etag->value.len = wd_slprintf(p, p + WD_OFF_T_LEN + WD_TIME_T_LEN + 3,
-                                  "\"%llx-%llx\"",
-                                  (unsigned long long)
-                                      r->headers_out.last_modified_time,
-                                  (unsigned long long)
-                                      r->headers_out.content_length_n)
-                      - p;
+    etag->value.data = p;
+    *p++ = '"';
+    p = wd_sprint_hex(p, (uint64_t) r->headers_out.last_modified_time);
+    *p++ = '-';
+    p = wd_sprint_hex(p, (uint64_t) r->headers_out.content_length_n);
+    *p++ = '"';
+    etag->value.len = p - etag->value.data;
 
     wd_http_clear_etag(r);
     r->headers_out.etag = etag;

@@ -230,6 +230,22 @@ wd_http_header_size(wd_http_request_t *r, wd_str_t *status_line,
     return len;
 }
 
+/* The same files are served again and again: their last formatted
+ * modification time is kept. */
+static u_char *
+wd_http_last_modified(u_char *p, time_t t)
+{
+    static time_t cached = -1;
+    static u_char text[WD_HTTP_TIME_LEN];
+
+    if (t != cached) {
+        wd_http_time(text, t);
+        cached = t;
+    }
+
+    return wd_cpymem(p, text, WD_HTTP_TIME_LEN);
+}
+
 static u_char *
 wd_http_write_status_line(wd_http_request_t *r, u_char *p,
     wd_str_t *status_line)
@@ -304,7 +320,7 @@ wd_http_write_fixed_headers(wd_http_request_t *r, u_char *p,
         && r->headers_out.last_modified_time != -1)
     {
         p = wd_cpymem(p, "Last-Modified: ", sizeof("Last-Modified: ") - 1);
-        p = wd_http_time(p, r->headers_out.last_modified_time);
+        p = wd_http_last_modified(p, r->headers_out.last_modified_time);
         *p++ = CR;
         *p++ = LF;
     }

@@ -24,6 +24,9 @@ static wd_int_t wd_http_set_write_handler(wd_http_request_t *r);
 static void wd_http_writer(wd_http_request_t *r);
 static u_char *wd_http_log_error(wd_log_t *log, u_char *buf, size_t len);
 
+/* Request pools are reused rather than freed. */
+static wd_pool_cache_t wd_http_request_pools = { NULL, 0, 64, 0 };
+
 static const char *wd_http_client_errors[] = {
     "client sent invalid method",
     "client sent invalid request",
@@ -115,7 +118,62 @@ wd_http_init_connection(wd_connection_t *c)
     wd_reusable_connection(c, 1);
 }
 
-/* The request-header buffer, (re)allocated after keep-alive freed it. */
+/*
+ * Request-header buffers: an idle connection gives its buffer back, and
+ * the next request on any connection takes one from the worker's free
+ * list, so keep-alive traffic costs no malloc()/free() per request while
+ * idle connections hold no buffer memory.
+ */
+typedef struct wd_http_hbuf_s wd_http_hbuf_t;
+
+struct wd_http_hbuf_s {
+    wd_http_hbuf_t *next;
+};
+
+#define WD_HTTP_FREE_HBUFS_MAX 256
+
+static wd_http_hbuf_t *wd_http_free_hbufs;
+static wd_uint_t wd_http_nfree_hbufs;
+static size_t wd_http_hbuf_size;
+
+static u_char *
+wd_http_hbuf_get(size_t size, wd_log_t *log)
+{
+    wd_http_hbuf_t *h;
+
+    if (size == wd_http_hbuf_size && wd_http_free_hbufs) {
+        h = wd_http_free_hbufs;
+        wd_http_free_hbufs = h->next;
+        wd_http_nfree_hbufs--;
+        return (u_char *) h;
+    }
+
+    return wd_alloc(size, log);
+}
+
+static void
+wd_http_hbuf_put(u_char *p, size_t size)
+{
+    wd_http_hbuf_t *h;
+
+    if (wd_http_hbuf_size == 0 && size >= sizeof(wd_http_hbuf_t)) {
+        wd_http_hbuf_size = size;
+    }
+
+    if (size != wd_http_hbuf_size
+        || wd_http_nfree_hbufs >= WD_HTTP_FREE_HBUFS_MAX)
+    {
+        wd_free(p);
+        return;
+    }
+
+    h = (wd_http_hbuf_t *) p;
+    h->next = wd_http_free_hbufs;
+    wd_http_free_hbufs = h;
+    wd_http_nfree_hbufs++;
+}
+
+/* The request-header buffer, (re)filled after keep-alive released it. */
 static wd_int_t
 wd_http_connection_buffer(wd_connection_t *c, size_t size)
 {
@@ -124,18 +182,18 @@ wd_http_connection_buffer(wd_connection_t *c, size_t size)
     b = c->buffer;
 
     if (b == NULL) {
-        b = wd_create_temp_buf(c->pool, size);
+        b = wd_calloc_buf(c->pool);
 
         if (b == NULL) {
             return WD_ERROR;
         }
 
+        b->temporary = 1;
         c->buffer = b;
-        return WD_OK;
     }
 
     if (b->start == NULL) {
-        b->start = wd_palloc(c->pool, size);
+        b->start = wd_http_hbuf_get(size, c->log);
 
         if (b->start == NULL) {
             return WD_ERROR;
@@ -147,6 +205,25 @@ wd_http_connection_buffer(wd_connection_t *c, size_t size)
     }
 
     return WD_OK;
+}
+
+static void
+wd_http_connection_buffer_release(wd_connection_t *c)
+{
+    wd_buf_t *b;
+
+    b = c->buffer;
+
+    if (b == NULL || b->start == NULL) {
+        return;
+    }
+
+    wd_http_hbuf_put(b->start, b->end - b->start);
+
+    b->start = NULL;
+    b->pos = NULL;
+    b->last = NULL;
+    b->end = NULL;
 }
 
 static void
@@ -192,8 +269,8 @@ wd_http_wait_request_handler(wd_event_t *rev)
         }
 
         /* an idle connection holds no buffer memory */
-        if (b->pos == b->last && wd_pfree(c->pool, b->start) == WD_OK) {
-            b->start = NULL;
+        if (b->pos == b->last) {
+            wd_http_connection_buffer_release(c);
         }
 
         return;
@@ -240,7 +317,8 @@ wd_http_alloc_request(wd_connection_t *c)
     hc = c->data;
     cscf = hc->conf_ctx->srv_conf[wd_http_core_module.ctx_index];
 
-    pool = wd_create_pool(cscf->request_pool_size, c->log);
+    pool = wd_pool_cache_get(&wd_http_request_pools, cscf->request_pool_size,
+                             c->log);
 
     if (pool == NULL) {
         return NULL;
@@ -266,10 +344,11 @@ wd_http_alloc_request(wd_connection_t *c)
 
     cmcf = wd_http_get_module_main_conf(r, wd_http_core_module);
 
-    if (wd_list_init(&r->headers_out.headers, r->pool, 20,
-                     sizeof(wd_table_elt_t)) != WD_OK
-        || wd_list_init(&r->headers_out.trailers, r->pool, 4,
-                        sizeof(wd_table_elt_t)) != WD_OK)
+    /* trailers stay an empty list until something adds one */
+    r->headers_out.trailers.last = &r->headers_out.trailers.part;
+
+    if (wd_list_init(&r->headers_out.headers, r->pool, 8,
+                     sizeof(wd_table_elt_t)) != WD_OK)
     {
         wd_destroy_pool(r->pool);
         return NULL;
@@ -1763,8 +1842,8 @@ wd_http_keepalive_handler(wd_event_t *rev)
     c->log_error = WD_ERROR_INFO;
 
     if (n == WD_AGAIN) {
-        if (b->pos == b->last && wd_pfree(c->pool, b->start) == WD_OK) {
-            b->start = NULL;
+        if (b->pos == b->last) {
+            wd_http_connection_buffer_release(c);
         }
         return;
     }
@@ -2027,7 +2106,7 @@ wd_http_free_request(wd_http_request_t *r, wd_int_t rc)
     pool = r->pool;
     r->pool = NULL;
 
-    wd_destroy_pool(pool);
+    wd_pool_cache_put(&wd_http_request_pools, pool);
 }
 
 void
@@ -2038,6 +2117,8 @@ wd_http_close_connection(wd_connection_t *c)
     wd_atomic_fetch_add(wd_stat_active, -1);
 
     c->destroyed = 1;
+
+    wd_http_connection_buffer_release(c);
 
     pool = c->pool;
 

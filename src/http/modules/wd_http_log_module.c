@@ -24,10 +24,15 @@
 #define WD_HTTP_LOG_BUF_SIZE 65536      /* gzip= without buffer= */
 
 /* A piece of a format: literal text, or the value of a variable. */
+/* Writes a value at p without escaping (it never needs any). */
+typedef u_char *(*wd_http_log_op_run_pt)(wd_http_request_t *r, u_char *p);
+
 typedef struct {
     wd_str_t text;              /* data NULL: a variable */
     wd_uint_t index;            /* the variable's */
     wd_uint_t escape;           /* WD_HTTP_LOG_ESCAPE_* */
+    wd_http_log_op_run_pt run;  /* a variable written directly, or NULL */
+    size_t len;                 /* ... and its longest value */
 } wd_http_log_op_t;
 
 typedef struct {
@@ -157,35 +162,28 @@ wd_module_t wd_http_log_module = {
 
 /* ---- escaping ----------------------------------------------------------- */
 
-static wd_uint_t
-wd_http_log_unsafe(u_char ch)
-{
-    return ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\';
-}
+/* Bytes the default escaping writes as \\xXX: controls, '"', '\\\\', and
+ * everything from 0x7f up (a byte table: one load per byte). */
+static const u_char wd_http_log_unsafe_tab[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
-/* How many bytes value takes in a line under an escaping. */
-static size_t
-wd_http_log_escaped_len(wd_uint_t escape, u_char *data, size_t len)
-{
-    size_t i, n;
-
-    switch (escape) {
-
-    case WD_HTTP_LOG_ESCAPE_NONE:
-        return len;
-
-    case WD_HTTP_LOG_ESCAPE_JSON:
-        return len + (size_t) wd_escape_json(NULL, data, len);
-
-    default:
-        for (n = len, i = 0; i < len; i++) {
-            if (wd_http_log_unsafe(data[i])) {
-                n += sizeof("\\xXX") - 2;
-            }
-        }
-        return n;
-    }
-}
+#define wd_http_log_unsafe(ch) wd_http_log_unsafe_tab[ch]
 
 static u_char *
 wd_http_log_escape(wd_uint_t escape, u_char *dst, u_char *src, size_t len)
@@ -202,16 +200,26 @@ wd_http_log_escape(wd_uint_t escape, u_char *dst, u_char *src, size_t len)
         return (u_char *) wd_escape_json(dst, src, len);
 
     default:
-        for (i = 0; i < len; i++) {
-            if (!wd_http_log_unsafe(src[i])) {
-                *dst++ = src[i];
-                continue;
+        for (i = 0; i < len; /* void */) {
+            size_t run = i;
+
+            /* copy the run of safe bytes in one go */
+            while (run < len && !wd_http_log_unsafe(src[run])) {
+                run++;
+            }
+
+            dst = wd_cpymem(dst, src + i, run - i);
+            i = run;
+
+            if (i == len) {
+                break;
             }
 
             *dst++ = '\\';
             *dst++ = 'x';
             *dst++ = hex[src[i] >> 4];
             *dst++ = hex[src[i] & 0xf];
+            i++;
         }
         return dst;
     }
@@ -233,7 +241,7 @@ wd_http_log_values(wd_http_request_t *r, wd_http_log_fmt_t *fmt,
     op = fmt->ops->elts;
 
     for (k = 0, i = 0; i < fmt->ops->nelts; i++) {
-        if (op[i].text.data) {
+        if (op[i].text.data || op[i].run) {
             continue;
         }
 
@@ -251,7 +259,9 @@ wd_http_log_values(wd_http_request_t *r, wd_http_log_fmt_t *fmt,
     }
 }
 
-/* The length of a line of fmt (without its LF) for these values. */
+/* At most how long a line of fmt (without its LF) is for these values:
+ * the worst case of each escaping, so that a line is built in one pass
+ * over its values. */
 static size_t
 wd_http_log_line_len(wd_http_log_fmt_t *fmt, wd_str_t *values)
 {
@@ -264,17 +274,27 @@ wd_http_log_line_len(wd_http_log_fmt_t *fmt, wd_str_t *values)
     for (len = 0, i = 0; i < fmt->ops->nelts; i++) {
         if (op[i].text.data) {
             len += op[i].text.len;
-
-        } else if (values->data) {
-            len += wd_http_log_escaped_len(op[i].escape, values->data,
-                                           values->len);
-            values++;
-
-        } else {
-            /* not found: "-", or nothing in a JSON string or raw */
-            len += (op[i].escape == WD_HTTP_LOG_ESCAPE_DEFAULT) ? 1 : 0;
-            values++;
+            continue;
         }
+
+        if (op[i].run) {
+            len += op[i].len;
+            continue;
+        }
+
+        switch (op[i].escape) {
+        case WD_HTTP_LOG_ESCAPE_NONE:
+            len += values->len;
+            break;
+        case WD_HTTP_LOG_ESCAPE_JSON:
+            len += values->len * (sizeof("\\u00XX") - 1);
+            break;
+        default:
+            /* not found is "-" */
+            len += values->data ? values->len * (sizeof("\\xXX") - 1) : 1;
+        }
+
+        values++;
     }
 
     return len;
@@ -282,7 +302,8 @@ wd_http_log_line_len(wd_http_log_fmt_t *fmt, wd_str_t *values)
 
 /* Writes a line of fmt and its LF at p; returns the end. */
 static u_char *
-wd_http_log_line(u_char *p, wd_http_log_fmt_t *fmt, wd_str_t *values)
+wd_http_log_line(wd_http_request_t *r, u_char *p, wd_http_log_fmt_t *fmt,
+    wd_str_t *values)
 {
     wd_uint_t i;
     wd_http_log_op_t *op;
@@ -292,6 +313,11 @@ wd_http_log_line(u_char *p, wd_http_log_fmt_t *fmt, wd_str_t *values)
     for (i = 0; i < fmt->ops->nelts; i++) {
         if (op[i].text.data) {
             p = wd_cpymem(p, op[i].text.data, op[i].text.len);
+            continue;
+        }
+
+        if (op[i].run) {
+            p = op[i].run(r, p);
             continue;
         }
 
@@ -641,13 +667,15 @@ wd_http_log_buffer_line(wd_http_request_t *r, wd_http_log_t *log,
         wd_event_add_timer(buffer->event, buffer->flush);
     }
 
-    buffer->pos = wd_http_log_line(buffer->pos, log->format, values);
+    buffer->pos = wd_http_log_line(r, buffer->pos, log->format, values);
 
     return WD_OK;
 }
 
 
 /* ---- the log phase ------------------------------------------------------ */
+
+static u_char wd_http_log_scratch[8192];
 
 /* if=: a value that is empty or "0" skips the line. */
 static wd_uint_t
@@ -693,13 +721,15 @@ wd_http_log_request(wd_http_request_t *r, wd_http_log_t *log)
         return;
     }
 
-    line = wd_pnalloc(r->pool, len);
+    /* most lines fit the worker's scratch buffer: no allocation */
+    line = (len <= sizeof(wd_http_log_scratch)) ? wd_http_log_scratch
+                                                 : wd_pnalloc(r->pool, len);
 
     if (line == NULL) {
         return;
     }
 
-    p = wd_http_log_line(line, log->format, values);
+    p = wd_http_log_line(r, line, log->format, values);
 
     wd_http_log_write(r, log, line, p - line);
 }
@@ -786,8 +816,149 @@ wd_http_log_add_text(wd_array_t *ops, u_char *data, size_t len)
     op->text.len = len;
     op->index = 0;
     op->escape = WD_HTTP_LOG_ESCAPE_NONE;
+    op->run = NULL;
+    op->len = 0;
 
     return WD_OK;
+}
+
+/* Variables the log writes directly, as text that never needs escaping:
+ * no lookup and no allocation per line. */
+
+static u_char *
+wd_http_log_time_local(wd_http_request_t *r, u_char *p)
+{
+    return wd_cpymem(p, wd_cached_http_log_time.data,
+                     wd_cached_http_log_time.len);
+}
+
+static u_char *
+wd_http_log_iso8601(wd_http_request_t *r, u_char *p)
+{
+    return wd_cpymem(p, wd_cached_http_log_iso8601.data,
+                     wd_cached_http_log_iso8601.len);
+}
+
+static u_char *
+wd_http_log_msec(wd_http_request_t *r, u_char *p)
+{
+    wd_time_t *tp;
+
+    tp = wd_timeofday();
+
+    p = wd_sprint_uint(p, (uint64_t) tp->sec);
+    *p++ = '.';
+
+    return wd_sprint_uint_pad(p, tp->msec, 3);
+}
+
+static u_char *
+wd_http_log_status(wd_http_request_t *r, u_char *p)
+{
+    wd_uint_t status;
+
+    status = r->err_status ? r->err_status : r->headers_out.status;
+
+    return wd_sprint_uint_pad(p, status % 1000, 3);
+}
+
+static u_char *
+wd_http_log_body_bytes_sent(wd_http_request_t *r, u_char *p)
+{
+    off_t sent;
+
+    sent = r->connection->sent - (off_t) r->header_size;
+
+    return wd_sprint_uint(p, sent > 0 ? (uint64_t) sent : 0);
+}
+
+static u_char *
+wd_http_log_bytes_sent(wd_http_request_t *r, u_char *p)
+{
+    return wd_sprint_uint(p, (uint64_t) r->connection->sent);
+}
+
+static u_char *
+wd_http_log_request_length(wd_http_request_t *r, u_char *p)
+{
+    return wd_sprint_uint(p, (uint64_t) r->request_length);
+}
+
+static u_char *
+wd_http_log_request_time(wd_http_request_t *r, u_char *p)
+{
+    int64_t ms;
+    wd_time_t *tp;
+
+    tp = wd_timeofday();
+    ms = (int64_t) (tp->sec - r->start_sec) * 1000
+         + ((int64_t) tp->msec - (int64_t) r->start_msec);
+
+    if (ms < 0) {
+        ms = 0;
+    }
+
+    p = wd_sprint_uint(p, (uint64_t) ms / 1000);
+    *p++ = '.';
+
+    return wd_sprint_uint_pad(p, (uint64_t) ms % 1000, 3);
+}
+
+static u_char *
+wd_http_log_remote_addr(wd_http_request_t *r, u_char *p)
+{
+    return wd_cpymem(p, r->connection->addr_text.data,
+                     r->connection->addr_text.len);
+}
+
+static u_char *
+wd_http_log_pipe(wd_http_request_t *r, u_char *p)
+{
+    *p++ = r->pipeline ? 'p' : '.';
+
+    return p;
+}
+
+typedef struct {
+    wd_str_t name;
+    wd_http_log_op_run_pt run;
+    size_t len;
+} wd_http_log_direct_t;
+
+static wd_http_log_direct_t wd_http_log_direct[] = {
+    { wd_string("time_local"), wd_http_log_time_local,
+      sizeof("28/Sep/1970:12:00:00 +0600") - 1 },
+    { wd_string("time_iso8601"), wd_http_log_iso8601,
+      sizeof("1970-09-28T12:00:00+06:00") - 1 },
+    { wd_string("msec"), wd_http_log_msec, WD_TIME_T_LEN + 4 },
+    { wd_string("status"), wd_http_log_status, 3 },
+    { wd_string("body_bytes_sent"), wd_http_log_body_bytes_sent,
+      WD_OFF_T_LEN },
+    { wd_string("bytes_sent"), wd_http_log_bytes_sent, WD_OFF_T_LEN },
+    { wd_string("request_length"), wd_http_log_request_length,
+      WD_OFF_T_LEN },
+    { wd_string("request_time"), wd_http_log_request_time,
+      WD_TIME_T_LEN + 4 },
+    { wd_string("remote_addr"), wd_http_log_remote_addr,
+      WD_SOCKADDR_STRLEN },
+    { wd_string("pipe"), wd_http_log_pipe, 1 },
+    { wd_null_string, NULL, 0 }
+};
+
+static wd_http_log_direct_t *
+wd_http_log_find_direct(wd_str_t *name)
+{
+    wd_http_log_direct_t *d;
+
+    for (d = wd_http_log_direct; d->name.len; d++) {
+        if (d->name.len == name->len
+            && wd_strncasecmp(d->name.data, name->data, name->len) == 0)
+        {
+            return d;
+        }
+    }
+
+    return NULL;
 }
 
 static wd_int_t
@@ -796,12 +967,7 @@ wd_http_log_add_variable(wd_conf_t *cf, wd_http_log_fmt_t *fmt,
 {
     wd_int_t index;
     wd_http_log_op_t *op;
-
-    index = wd_http_get_variable_index(cf, name);
-
-    if (index == WD_ERROR) {
-        return WD_ERROR;
-    }
+    wd_http_log_direct_t *direct;
 
     op = wd_array_push(fmt->ops);
 
@@ -810,8 +976,28 @@ wd_http_log_add_variable(wd_conf_t *cf, wd_http_log_fmt_t *fmt,
     }
 
     wd_str_null(&op->text);
-    op->index = (wd_uint_t) index;
     op->escape = escape;
+    op->run = NULL;
+    op->len = 0;
+
+    direct = wd_http_log_find_direct(name);
+
+    if (direct) {
+        /* remote_addr is text an escaping could change only in raw
+         * bytes, which addresses do not have */
+        op->run = direct->run;
+        op->len = direct->len;
+        op->index = 0;
+        return WD_OK;
+    }
+
+    index = wd_http_get_variable_index(cf, name);
+
+    if (index == WD_ERROR) {
+        return WD_ERROR;
+    }
+
+    op->index = (wd_uint_t) index;
 
     fmt->nvars++;
 
