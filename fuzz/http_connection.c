@@ -26,6 +26,7 @@ static const char fuzz_conf[] =
     "events { worker_connections 16; }\n"
     "http {\n"
     "    default_type text/plain;\n"
+    "    access_log off;\n"
     "    client_body_buffer_size 64;\n"
     "    client_max_body_size 4k;\n"
     "    client_header_buffer_size 64;\n"
