@@ -46,8 +46,10 @@ wd_show_version_info(wd_options_t *opt, char *argv0)
     }
 
     if (opt->show_help) {
+        wd_log_stderr_raw("Usage: ");
+        wd_log_stderr_raw(wd_log_program);
         wd_log_stderr_raw(
-            "Usage: warden [-?hvVtTq] [-s signal] [-p prefix]\n"
+            " [-?hvVtTq] [-s signal] [-p prefix]\n"
             "             [-e filename] [-c filename] [-g directives]\n"
             "\n"
             "Options:\n"
@@ -410,6 +412,12 @@ main(int argc, char *const *argv)
 
     wd_memzero(&opt, sizeof(wd_options_t));
 
+    /* installed as "nginx", warden answers to that name everywhere:
+     * messages, usage, process titles */
+    if (wd_nginx_named(argv[0])) {
+        wd_log_program = "nginx";
+    }
+
     if (wd_get_options(&opt, argc, (char **) argv) != WD_OK) {
         return 1;
     }
@@ -481,6 +489,8 @@ main(int argc, char *const *argv)
     if (wd_prepare_run(cycle, log) != WD_OK) {
         return 1;
     }
+
+    wd_os_status(cycle->log);
 
     if (wd_process == WD_PROCESS_MASTER) {
         wd_master_process_cycle(cycle);

@@ -480,10 +480,7 @@ wd_set_priority(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         ccf->priority = -ccf->priority;
     }
 
-    if (ccf->priority < -20 || ccf->priority > 19) {
-        ccf->priority = 0;
-        return "invalid number";
-    }
+    /* any value: setpriority() clamps it, as under nginx */
 
     return WD_CONF_OK;
 }

@@ -447,7 +447,9 @@ wd_cycle_apply(wd_cycle_t *cycle, wd_cycle_t *old)
         return WD_ERROR;
     }
 
-    if (wd_open_listening_sockets(cycle) != WD_OK) {
+    if (wd_clone_listening(cycle, NULL) != WD_OK
+        || wd_open_listening_sockets(cycle) != WD_OK)
+    {
         return WD_ERROR;
     }
 
@@ -701,7 +703,8 @@ wd_delete_pidfile(wd_cycle_t *cycle)
 
     ccf = wd_core_conf(cycle);
 
-    name = wd_inherited ? ccf->oldpid.data : ccf->pid.data;
+    /* ".oldbin" is only ever the old master's name after an upgrade */
+    name = ccf->pid.data;
 
     if (unlink((char *) name) == -1 && wd_errno != WD_ENOENT) {
         wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,

@@ -314,8 +314,17 @@ wd_open_one_listening(wd_cycle_t *cycle, wd_listening_t *ls)
     }
 
     if (ls->sockaddr->sa_family == AF_UNIX) {
+        u_char *name = (u_char *) ((struct sockaddr_un *) ls->sockaddr)
+                           ->sun_path;
+
         /* everyone may connect, as with a TCP port */
-        (void) chmod(((struct sockaddr_un *) ls->sockaddr)->sun_path, 0666);
+        (void) chmod((char *) name, 0666);
+
+        /* -t only checks that the socket can be made */
+        if (wd_test_config && unlink((char *) name) == -1) {
+            wd_log_error(WD_LOG_EMERG, cycle->log, wd_errno,
+                         "unlink() %s failed", name);
+        }
     }
 
     if (ls->type == SOCK_STREAM && listen(s, ls->backlog) == -1) {
@@ -507,9 +516,11 @@ wd_close_listening_sockets(wd_cycle_t *cycle)
                          "close() socket %s failed", ls[i].addr_text.data);
         }
 
+        /* the socket file goes with the socket, unless it was inherited
+         * from a binary that still runs */
         if (ls[i].sockaddr->sa_family == AF_UNIX
-            && wd_process <= WD_PROCESS_MASTER && !wd_terminate
-            && !wd_inherited)
+            && wd_process <= WD_PROCESS_MASTER
+            && (!ls[i].inherited || getppid() != wd_parent))
         {
             (void) unlink(((struct sockaddr_un *) ls[i].sockaddr)->sun_path);
         }
@@ -520,30 +531,37 @@ wd_close_listening_sockets(wd_cycle_t *cycle)
     cycle->listening.nelts = 0;
 }
 
-/* "listen ... reuseport" gives each worker its own copy of the socket. */
+/* "listen ... reuseport" gives each worker its own copy of the socket:
+ * done once the whole configuration (worker_processes) is known. */
 wd_int_t
-wd_clone_listening(wd_cycle_t *cycle, wd_listening_t *ls)
+wd_clone_listening(wd_cycle_t *cycle, wd_listening_t *unused)
 {
-    wd_uint_t n;
+    wd_int_t n;
+    wd_uint_t i, count;
     wd_listening_t ols, *copy;
     wd_core_conf_t *ccf;
 
-    if (!ls->reuseport || ls->worker != 0) {
-        return WD_OK;
-    }
-
-    ols = *ls;
     ccf = wd_core_conf(cycle);
+    count = cycle->listening.nelts;
 
-    for (n = 1; n < (wd_uint_t) ccf->worker_processes; n++) {
-        copy = wd_array_push(&cycle->listening);
+    for (i = 0; i < count; i++) {
+        /* the array may move while it grows: copy the entry first */
+        ols = ((wd_listening_t *) cycle->listening.elts)[i];
 
-        if (copy == NULL) {
-            return WD_ERROR;
+        if (!ols.reuseport || ols.worker != 0) {
+            continue;
         }
 
-        *copy = ols;
-        copy->worker = n;
+        for (n = 1; n < ccf->worker_processes; n++) {
+            copy = wd_array_push(&cycle->listening);
+
+            if (copy == NULL) {
+                return WD_ERROR;
+            }
+
+            *copy = ols;
+            copy->worker = (wd_uint_t) n;
+        }
     }
 
     return WD_OK;

@@ -956,7 +956,7 @@ wd_strerror(wd_err_t err, u_char *buf, size_t size)
 void
 wd_bug(const char *file, int line, const char *cond)
 {
-    fprintf(stderr, "warden: [alert] assertion \"%s\" failed at %s:%d\n",
-            cond, file, line);
+    fprintf(stderr, "%s: [alert] assertion \"%s\" failed at %s:%d\n",
+            wd_log_program, cond, file, line);
     abort();
 }

@@ -155,6 +155,7 @@ typedef struct {
 /* The virtual servers reachable on one address. */
 typedef struct {
     wd_hash_combined_t names;
+    wd_http_core_srv_conf_t *empty;     /* the first to name "" */
     wd_uint_t nregex;
     wd_http_server_name_t *regex;
 } wd_http_virtual_names_t;

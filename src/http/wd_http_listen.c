@@ -105,11 +105,8 @@ wd_http_merge_addr(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
             && addr->default_server != cscf)
         {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0,
-                              "a duplicate default server for %.*s in "
-                              "%s:%lu",
-                              wd_str_fmt(&addr->opt.addr_text),
-                              addr->default_server->file_name,
-                              (unsigned long) addr->default_server->line);
+                              "a duplicate default server for %.*s",
+                              wd_str_fmt(&addr->opt.addr_text));
             return WD_ERROR;
         }
 
@@ -176,7 +173,7 @@ wd_http_add_listen(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
 static wd_int_t
 wd_http_add_server_names(wd_conf_t *cf, wd_hash_keys_arrays_t *ha,
     wd_array_t *regexes, wd_http_conf_addr_t *addr,
-    wd_http_core_srv_conf_t *cscf)
+    wd_http_core_srv_conf_t *cscf, wd_http_core_srv_conf_t **empty)
 {
     wd_int_t rc;
     wd_uint_t n;
@@ -197,12 +194,17 @@ wd_http_add_server_names(wd_conf_t *cf, wd_hash_keys_arrays_t *ha,
         }
 
         if (name[n].name.len == 0) {
-            /* "" matches requests without a Host, like the default */
-            continue;
-        }
+            /* "" names the server for requests without a Host */
+            rc = (*empty == NULL) ? WD_OK : WD_BUSY;
 
-        rc = wd_hash_add_key(ha, &name[n].name, name[n].server,
-                             WD_HASH_WILDCARD_KEY);
+            if (*empty == NULL) {
+                *empty = name[n].server;
+            }
+
+        } else {
+            rc = wd_hash_add_key(ha, &name[n].name, name[n].server,
+                                 WD_HASH_WILDCARD_KEY);
+        }
 
         if (rc == WD_ERROR) {
             return WD_ERROR;
@@ -235,9 +237,10 @@ wd_http_server_names(wd_conf_t *cf, wd_http_conf_addr_t *addr,
     wd_array_t regexes;
     wd_hash_keys_arrays_t ha;
     wd_http_virtual_names_t *vn;
-    wd_http_core_srv_conf_t **cscfp;
+    wd_http_core_srv_conf_t **cscfp, *empty;
 
     *out = NULL;
+    empty = NULL;
 
     /* the keys stay referenced by the tables: they live in cf->pool */
     if (wd_hash_keys_array_init(&ha, cf->pool) != WD_OK
@@ -250,15 +253,15 @@ wd_http_server_names(wd_conf_t *cf, wd_http_conf_addr_t *addr,
     cscfp = addr->servers.elts;
 
     for (s = 0; s < addr->servers.nelts; s++) {
-        if (wd_http_add_server_names(cf, &ha, &regexes, addr, cscfp[s])
-            != WD_OK)
+        if (wd_http_add_server_names(cf, &ha, &regexes, addr, cscfp[s],
+                                     &empty) != WD_OK)
         {
             return WD_ERROR;
         }
     }
 
     if (ha.keys.nelts == 0 && ha.head.nelts == 0 && ha.tail.nelts == 0
-        && regexes.nelts == 0)
+        && regexes.nelts == 0 && empty == addr->default_server)
     {
         return WD_OK;
     }
@@ -268,6 +271,8 @@ wd_http_server_names(wd_conf_t *cf, wd_http_conf_addr_t *addr,
     if (vn == NULL) {
         return WD_ERROR;
     }
+
+    vn->empty = empty;
 
     if (wd_hash_combined_init(&vn->names, &ha, cf->pool) != WD_OK) {
         return WD_ERROR;
@@ -437,10 +442,6 @@ wd_http_init_listening(wd_conf_t *cf, wd_http_conf_port_t *port)
             {
                 return WD_ERROR;
             }
-        }
-
-        if (wd_clone_listening(cf->cycle, ls) != WD_OK) {
-            return WD_ERROR;
         }
 
         i++;

@@ -1203,8 +1203,12 @@ wd_http_find_virtual_server(wd_http_request_t *r,
     wd_int_t n;
     wd_http_core_srv_conf_t *cscf;
 
-    if (vn == NULL || host->len == 0) {
+    if (vn == NULL) {
         return NULL;
+    }
+
+    if (host->len == 0) {
+        return vn->empty;
     }
 
     lc = (host->len <= sizeof(buf)) ? buf : wd_pnalloc(r->pool, host->len);

@@ -134,23 +134,9 @@ wd_http_try_files_handler(wd_http_request_t *r)
             continue;
         }
 
-        /* found: it becomes the request's URI, then the content phase */
+        /* found: it becomes the request's URI, then the content phase (a
+         * directory found as "dir/" stays "dir": static redirects it) */
         r->uri = value;
-
-        if (tf->test_dir && (r->uri.len == 0
-                             || r->uri.data[r->uri.len - 1] != '/'))
-        {
-            u_char *p = wd_pnalloc(r->pool, r->uri.len + 1);
-
-            if (p == NULL) {
-                return WD_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            wd_memcpy(p, r->uri.data, r->uri.len);
-            p[r->uri.len] = '/';
-            r->uri.data = p;
-            r->uri.len++;
-        }
 
         wd_http_set_exten(r);
 

@@ -50,6 +50,7 @@ wd_os_status(wd_log_t *log)
     struct utsname u;
     struct rlimit rlmt;
 
+    wd_log_error(WD_LOG_NOTICE, log, 0, "using the \"epoll\" event method");
     wd_log_error(WD_LOG_NOTICE, log, 0, "warden/%s", "0.1.0");
     wd_log_error(WD_LOG_NOTICE, log, 0, "built by %s", WD_COMPILER);
 
@@ -199,7 +200,7 @@ wd_setproctitle(const char *title)
     wd_os_argv[1] = NULL;
 
     p = wd_title_start;
-    len = (size_t) snprintf(p, room, "warden: %s", title);
+    len = (size_t) snprintf(p, room, "%s: %s", wd_log_program, title);
 
     if (len >= room) {
         len = room - 1;

@@ -261,9 +261,10 @@ wd_worker_privileges(wd_cycle_t *cycle, wd_core_conf_t *ccf)
         exit(2);
     }
 
-    if (ccf->working_directory.len) {
-        /* a process that changed its uid does not dump core otherwise */
-        (void) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    /* a process that changed its uid does not dump core otherwise */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,
+                     "prctl(PR_SET_DUMPABLE) failed");
     }
 }
 
