@@ -83,7 +83,8 @@ then checks that exactly one line matches (a bad input is logged once).
 Sends C<$raw>; checks the status (C<undef>: no response at all, the
 connection closed), that C<$log_re> matched exactly one new error-log
 line (skipped if C<$log_re> is undef), and that a normal request is
-served afterwards. Returns the parsed response.
+served afterwards (C<serves> with the options in C<< serves => {...} >>,
+by default the same port). Returns the parsed response.
 
 =back
 
@@ -284,6 +285,8 @@ sub log_once ($t, $mark, $re, $desc) {
 
 sub bad_request ($t, $desc, $raw, $status, $log_re, %opt) {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $sopt = delete $opt{serves}
+        // { $opt{port} ? (port => $opt{port}) : () };
     my $mark = log_mark($t);
     my $r = parse_response($t->http($raw, %opt));
     if (defined $status) {
@@ -295,8 +298,7 @@ sub bad_request ($t, $desc, $raw, $status, $log_re, %opt) {
             or Test::More::diag("got: $r->{raw_headers}");
     }
     log_once($t, $mark, $log_re, $desc) if defined $log_re;
-    Test::More::ok(serves($t, ($opt{port} ? (port => $opt{port}) : ())),
-        "$desc: still serving");
+    Test::More::ok(serves($t, %$sopt), "$desc: still serving");
     return $r;
 }
 
