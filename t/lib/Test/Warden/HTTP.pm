@@ -75,7 +75,7 @@ The error log's current length, and the text logged after such a mark.
 
 =item log_once($t, $mark, qr/.../, $desc)
 
-One test: waits up to 3 s for a line matching the pattern after the mark,
+One test: waits up to 0.5 s for a line matching the pattern after the mark,
 then checks that exactly one line matches (a bad input is logged once).
 
 =item bad_request($t, $desc, $raw, $status, $log_re, %http_opts)
@@ -275,7 +275,7 @@ sub log_mark ($t) { length $t->error_log }
 sub log_since ($t, $mark) { substr($t->error_log, $mark) }
 
 sub log_once ($t, $mark, $re, $desc) {
-    $t->wait_until(sub { log_since($t, $mark) =~ $re }, timeout => 3);
+    $t->wait_until(sub { log_since($t, $mark) =~ $re }, timeout => 0.5);
     my @hits = grep { $_ =~ $re } split /\n/, log_since($t, $mark);
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     my $ok = Test::More::is(scalar @hits, 1, "$desc: logged once");
