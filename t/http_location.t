@@ -9,7 +9,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Test::Warden qw(parse_response);
-use Test::Warden::HTTP qw(start_with get req serves);
+use Test::Warden::HTTP qw(start_with get req serves conn read_response
+    is_closed);
 
 my $t = Test::Warden->new;
 my $port = $t->port(0);
@@ -55,6 +56,7 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
         }
 
         location /tf/ { try_files $uri @fallback; }
+        location /tfu/ { try_files $uri /tf/file.txt; }
         location @fallback { return 200 "fallback $uri\n"; }
 
         location /ep/ { error_page 404 = @notfound; }
@@ -123,6 +125,27 @@ subtest 'named locations' => sub {
         'error_page 404 = @named');
     my $r = get($t, '/@fallback');
     is($r->{status}, 404, 'a named location is not reachable by URI');
+};
+
+subtest 'connections after internal redirects' => sub {
+    # Each redirect must release the request: an HTTP/1.0 connection is
+    # closed right after the response, a keep-alive one serves the next.
+    for my $path ('/tf/missing', '/tfu/missing', '/ep/missing',
+        '/ep2/missing', '/ep3/missing')
+    {
+        my $s = conn($t);
+        print {$s} "GET $path HTTP/1.0\r\nHost: localhost\r\n\r\n";
+        my $r = read_response($s, timeout => 3);
+        ok($r && $r->{status}, "$path: response");
+        ok(is_closed($s, timeout => 1), "$path: HTTP/1.0 connection closed");
+        $s = conn($t);
+        print {$s} "GET $path HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            . "GET /plain.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        read_response($s, timeout => 2);
+        $r = read_response($s, timeout => 2);
+        is($r && "$r->{status} $r->{body}", "200 plain\n",
+            "$path: next keep-alive request served");
+    }
 };
 
 subtest 'internal' => sub {
