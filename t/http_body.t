@@ -58,7 +58,9 @@ start_with($t, <<"EOF") or BAIL_OUT('cannot start');
 $proxy_server
 EOF
 
+# Connection: close unless the caller says otherwise.
 sub post ($path, $body, %h) {
+    $h{Connection} //= 'close';
     my $req = "POST $path HTTP/1.1\r\nHost: localhost\r\n";
     $req .= "Content-Length: " . length($body) . "\r\n"
         unless exists $h{'Transfer-Encoding'};
@@ -76,7 +78,7 @@ my $next = "GET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 sub two_responses ($desc, $first) {
     my $s = conn($t);
     print {$s} $first . $next;
-    my @r = read_responses($s, 2, timeout => 5);
+    my @r = read_responses($s, 2, timeout => 3);
     is(scalar @r, 2, "$desc: two responses");
     is($r[0] && $r[0]{status}, 200, "$desc: first is 200");
     is($r[1] && "$r[1]{status} $r[1]{body}", "200 ok /next\n",
@@ -84,19 +86,20 @@ sub two_responses ($desc, $first) {
 }
 
 subtest 'discarded bodies' => sub {
-    two_responses('Content-Length', post('/a', 'abcdefghij'));
-    two_responses('empty Content-Length', post('/a', ''));
+    my @ka = (Connection => 'keep-alive');
+    two_responses('Content-Length', post('/a', 'abcdefghij', @ka));
+    two_responses('empty Content-Length', post('/a', '', @ka));
     two_responses('chunked', post('/a', chunked('hello', 'world'),
-        'Transfer-Encoding' => 'chunked'));
+        'Transfer-Encoding' => 'chunked', @ka));
     two_responses('chunked with extensions and trailers',
         post('/a', "5;name=value\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n",
-            'Transfer-Encoding' => 'chunked'));
-    two_responses('100 KB Content-Length', post('/big/a', 'x' x 100_000));
+            'Transfer-Encoding' => 'chunked', @ka));
+    two_responses('100 KB Content-Length', post('/big/a', 'x' x 100_000, @ka));
     two_responses('1 MB in 1000 chunks',
         post('/big/a', chunked(('y' x 1000) x 1000),
-            'Transfer-Encoding' => 'chunked'));
+            'Transfer-Encoding' => 'chunked', @ka));
     two_responses('client_max_body_size 0: no limit',
-        post('/unlimited/a', 'z' x 2_000_000));
+        post('/unlimited/a', 'z' x 2_000_000, @ka));
 };
 
 subtest 'client_max_body_size' => sub {
