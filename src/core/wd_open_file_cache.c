@@ -94,9 +94,10 @@ wd_open_file_nofollow(u_char *name, wd_uint_t policy, wd_err_t *err)
             if (fd != -1 && (fstat(fd, &sb) == -1
                              || sb.st_uid != lsb.st_uid))
             {
+                /* refused as a symlink, as O_NOFOLLOW refuses one */
                 close(fd);
                 fd = -1;
-                wd_set_errno(WD_EACCES);
+                wd_set_errno(WD_ELOOP);
             }
         }
 
@@ -155,7 +156,10 @@ wd_open_and_stat_file(wd_str_t *name, wd_open_file_info_t *of)
 
     if (fd == WD_INVALID_FD) {
         of->err = err;
-        of->failed = "open()";
+        of->failed = (of->disable_symlinks == WD_DISABLE_SYMLINKS_OFF
+                      || name->data[0] != '/')
+                         ? "open()"
+                         : "openat()";
         return WD_ERROR;
     }
 

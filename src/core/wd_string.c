@@ -345,26 +345,268 @@ wd_hex_dump(u_char *dst, u_char *src, size_t len)
     return dst;
 }
 
+/* One conversion of wd_vslprintf's format. */
+typedef struct {
+    wd_uint_t width;
+    wd_int_t precision;         /* -1: none */
+    unsigned zero:1;            /* pad numbers with '0' */
+    unsigned left:1;            /* pad on the right */
+    unsigned longs:2;           /* 0, l, ll */
+    unsigned size:1;            /* z */
+} wd_fmt_spec_t;
+
+static u_char *
+wd_fmt_pad(u_char *buf, u_char *last, size_t len, wd_fmt_spec_t *sp,
+    u_char pad)
+{
+    size_t n;
+
+    for (n = len; n < sp->width && buf < last; n++) {
+        *buf++ = pad;
+    }
+
+    return buf;
+}
+
+static u_char *
+wd_fmt_text(u_char *buf, u_char *last, const u_char *text, size_t len,
+    wd_fmt_spec_t *sp)
+{
+    if (!sp->left) {
+        buf = wd_fmt_pad(buf, last, len, sp, ' ');
+    }
+
+    len = wd_min(len, (size_t) (last - buf));
+    buf = wd_cpymem(buf, text, len);
+
+    if (sp->left) {
+        buf = wd_fmt_pad(buf, last, len, sp, ' ');
+    }
+
+    return buf;
+}
+
+static u_char *
+wd_fmt_number(u_char *buf, u_char *last, uint64_t n, wd_uint_t negative,
+    wd_uint_t base, wd_fmt_spec_t *sp)
+{
+    static const u_char digits[] = "0123456789abcdef";
+    u_char tmp[WD_INT_T_LEN + 2], *p, *end;
+
+    end = tmp + sizeof(tmp);
+    p = end;
+
+    do {
+        *--p = digits[n % base];
+        n /= base;
+    } while (n);
+
+    if (negative) {
+        if (sp->zero && buf < last) {
+            *buf++ = '-';
+            if (sp->width) {
+                sp->width--;
+            }
+        } else {
+            *--p = '-';
+        }
+    }
+
+    if (!sp->left) {
+        buf = wd_fmt_pad(buf, last, end - p, sp, sp->zero ? '0' : ' ');
+        return wd_fmt_text(buf, last, p, end - p, &(wd_fmt_spec_t) { 0 });
+    }
+
+    return wd_fmt_text(buf, last, p, end - p, sp);
+}
+
+/* Reads flags, width, precision and length of one conversion. */
+static const char *
+wd_fmt_parse(const char *fmt, wd_fmt_spec_t *sp, va_list *args)
+{
+    wd_memzero(sp, sizeof(wd_fmt_spec_t));
+    sp->precision = -1;
+
+    for (;; fmt++) {
+        if (*fmt == '-') {
+            sp->left = 1;
+        } else if (*fmt == '0') {
+            sp->zero = 1;
+        } else {
+            break;
+        }
+    }
+
+    if (*fmt == '*') {
+        sp->width = (wd_uint_t) va_arg(*args, int);
+        fmt++;
+    }
+
+    while (*fmt >= '0' && *fmt <= '9') {
+        sp->width = sp->width * 10 + (*fmt++ - '0');
+    }
+
+    if (*fmt == '.') {
+        fmt++;
+        sp->precision = 0;
+
+        if (*fmt == '*') {
+            sp->precision = va_arg(*args, int);
+            fmt++;
+        }
+
+        while (*fmt >= '0' && *fmt <= '9') {
+            sp->precision = sp->precision * 10 + (*fmt++ - '0');
+        }
+    }
+
+    for (;; fmt++) {
+        if (*fmt == 'l') {
+            sp->longs++;
+        } else if (*fmt == 'z') {
+            sp->size = 1;
+        } else if (*fmt != 'h') {
+            break;
+        }
+    }
+
+    return fmt;
+}
+
+static int64_t
+wd_fmt_signed(wd_fmt_spec_t *sp, va_list *args)
+{
+    if (sp->size) {
+        return va_arg(*args, ssize_t);
+    }
+
+    switch (sp->longs) {
+    case 0:
+        return va_arg(*args, int);
+    case 1:
+        return va_arg(*args, long);
+    default:
+        return va_arg(*args, long long);
+    }
+}
+
+static uint64_t
+wd_fmt_unsigned(wd_fmt_spec_t *sp, va_list *args)
+{
+    if (sp->size) {
+        return va_arg(*args, size_t);
+    }
+
+    switch (sp->longs) {
+    case 0:
+        return va_arg(*args, unsigned int);
+    case 1:
+        return va_arg(*args, unsigned long);
+    default:
+        return va_arg(*args, unsigned long long);
+    }
+}
+
+/*
+ * printf's conversions that warden's messages use (s c d i u x p %, with
+ * flags - and 0, width, precision, and the l, ll, z, h lengths), without
+ * stdio: log lines are made on hot error paths.  The format is checked
+ * by the compiler as a printf format; other conversions (floats) are not
+ * supported and come out as written.
+ */
 u_char *
 wd_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
 {
-    int n;
-    size_t room;
+    const char *p;
+    int64_t i;
+    wd_fmt_spec_t sp;
+    va_list ap;
 
-    if (buf >= last) {
-        return buf;
+    va_copy(ap, args);
+
+    while (*fmt && buf < last) {
+        if (*fmt != '%') {
+            for (p = fmt; *p && *p != '%'; p++) { /* void */ }
+            buf = wd_cpymem(buf, fmt, wd_min((size_t) (p - fmt),
+                                             (size_t) (last - buf)));
+            fmt = p;
+            continue;
+        }
+
+        fmt = wd_fmt_parse(fmt + 1, &sp, &ap);
+
+        switch (*fmt) {
+
+        case 's':
+            p = va_arg(ap, const char *);
+
+            if (p == NULL) {
+                p = "(null)";
+            }
+
+            buf = wd_fmt_text(buf, last, (const u_char *) p,
+                              (sp.precision >= 0)
+                                  ? wd_strnlen(p, (size_t) sp.precision)
+                                  : wd_strlen(p),
+                              &sp);
+            break;
+
+        case 'c':
+            *buf++ = (u_char) va_arg(ap, int);
+            break;
+
+        case 'd':
+        case 'i':
+            i = wd_fmt_signed(&sp, &ap);
+            buf = wd_fmt_number(buf, last,
+                                i < 0 ? (uint64_t) 0 - (uint64_t) i
+                                      : (uint64_t) i,
+                                i < 0, 10, &sp);
+            break;
+
+        case 'u':
+            buf = wd_fmt_number(buf, last, wd_fmt_unsigned(&sp, &ap), 0, 10,
+                                &sp);
+            break;
+
+        case 'x':
+            buf = wd_fmt_number(buf, last, wd_fmt_unsigned(&sp, &ap), 0, 16,
+                                &sp);
+            break;
+
+        case 'p':
+            if (buf + 2 <= last) {
+                *buf++ = '0';
+                *buf++ = 'x';
+            }
+            buf = wd_fmt_number(buf, last,
+                                (uint64_t) (uintptr_t) va_arg(ap, void *), 0,
+                                16, &sp);
+            break;
+
+        case '%':
+            *buf++ = '%';
+            break;
+
+        default:
+            /* not a conversion warden uses (no floats): copied as is */
+            *buf++ = '%';
+
+            if (*fmt && buf < last) {
+                *buf++ = (u_char) *fmt;
+            }
+
+            break;
+        }
+
+        if (*fmt) {
+            fmt++;
+        }
     }
 
-    room = last - buf;
-    n = vsnprintf((char *) buf, room, fmt, args);
+    va_end(ap);
 
-    if (n < 0) {
-        return buf;
-    }
-
-    /* vsnprintf writes a NUL in the last byte when it truncates; the
-     * caller's buffer is not NUL-terminated text, so count it as space. */
-    return ((size_t) n >= room) ? last - 1 : buf + n;
+    return buf;
 }
 
 u_char *

@@ -1351,7 +1351,7 @@ wd_http_core_listen_param(wd_conf_t *cf, wd_http_listen_opt_t *lsopt,
 
         if (lsopt->backlog == WD_ERROR || lsopt->backlog == 0) {
             wd_conf_log_error(WD_LOG_EMERG, cf, 0, "invalid backlog \"%s\"",
-                              v->data + 8);
+                              v->data);
             return WD_CONF_ERROR;
         }
 

@@ -699,6 +699,11 @@ wd_http_send_response(wd_http_request_t *r, wd_uint_t status, wd_str_t *ct,
         return rc;
     }
 
+    if (!wd_http_is_redirect(status)) {
+        /* the text may say "$status" */
+        r->headers_out.status = status;
+    }
+
     if (wd_http_complex_value(r, cv, &val) != WD_OK) {
         return WD_HTTP_INTERNAL_SERVER_ERROR;
     }

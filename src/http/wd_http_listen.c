@@ -329,8 +329,12 @@ wd_http_add_listening(wd_conf_t *cf, wd_http_conf_addr_t *addr)
     ls->pool_size = cscf->connection_pool_size;
     ls->post_accept_timeout = cscf->client_header_timeout;
 
-    ls->logp = cf->cycle->log;
-    ls->log = *cf->cycle->log;
+    /* lines about a connection before its server is known go to the
+     * default server's error_log */
+    ls->logp = ((wd_http_core_loc_conf_t *)
+                    cscf->ctx->loc_conf[wd_http_core_module.ctx_index])
+                   ->error_log;
+    ls->log = *ls->logp;
     ls->log.data = &ls->addr_text;
     ls->log.handler = NULL;
 

@@ -780,6 +780,12 @@ wd_http_process_request_headers(wd_event_t *rev)
             }
         }
 
+        if (r->state == 0) {
+            /* where the line starts, for the log of a bad one (the
+             * parser moves it to the name when it finds one) */
+            r->header_name_start = r->header_in->pos;
+        }
+
         rc = wd_http_parse_header_line(r, r->header_in,
                                        (wd_uint_t)
                                            cscf->underscores_in_headers);
@@ -817,14 +823,17 @@ wd_http_process_request_headers(wd_event_t *rev)
             continue;
         }
 
-        /* WD_HTTP_PARSE_INVALID_HEADER */
+        /* WD_HTTP_PARSE_INVALID_HEADER: the line up to the bad byte,
+         * which b->pos points at */
         wd_log_error(WD_LOG_INFO, c->log, 0,
-                     "client sent invalid header line: \"%.*s\"",
+                     "client sent invalid header line: \"%.*s\\x%02x...\"",
                      (int) wd_min((size_t) (r->header_in->pos
                                             - r->header_name_start),
                                   256),
-                     r->header_name_start ? r->header_name_start
-                                          : (u_char *) "");
+                     r->header_name_start,
+                     r->header_in->pos < r->header_in->last
+                         ? *r->header_in->pos
+                         : 0);
         wd_http_finalize_request(r, WD_HTTP_BAD_REQUEST);
         break;
     }
@@ -1533,6 +1542,7 @@ wd_http_set_write_handler(wd_http_request_t *r)
     wd_http_core_loc_conf_t *clcf;
 
     r->http_state = WD_HTTP_WRITING_REQUEST_STATE;
+    r->connection->log->action = "sending response to client";
 
     r->read_event_handler = r->discard_body
                                 ? wd_http_discarded_request_body_handler

@@ -504,8 +504,16 @@ wd_http_do_read_client_request_body(wd_http_request_t *r)
 
         size = rb->buf->end - rb->buf->last;
 
+        /* never read past the body: the next pipelined request may
+         * follow it (a chunked body's length is a lower bound) */
         if (!r->headers_in.chunked && (off_t) size > rb->rest) {
             size = (size_t) rb->rest;
+        }
+
+        if (r->headers_in.chunked && rb->chunked->length > 0
+            && (off_t) size > rb->chunked->length)
+        {
+            size = (size_t) rb->chunked->length;
         }
 
         if (!c->read->ready) {
@@ -732,6 +740,7 @@ wd_http_discard_buffer(wd_http_request_t *r, wd_buf_t *b)
 static wd_int_t
 wd_http_read_discarded_request_body(wd_http_request_t *r)
 {
+    size_t size;
     ssize_t n;
     wd_int_t rc;
     wd_buf_t b;
@@ -751,7 +760,21 @@ wd_http_read_discarded_request_body(wd_http_request_t *r)
             return WD_AGAIN;
         }
 
-        n = r->connection->recv(r->connection, buffer, sizeof(buffer));
+        /* read no more than the body has left: what follows it is the
+         * next request */
+        size = sizeof(buffer);
+
+        if (!r->headers_in.chunked && r->request_body->rest < (off_t) size) {
+            size = (size_t) r->request_body->rest;
+        }
+
+        if (r->headers_in.chunked && r->request_body->chunked->length > 0
+            && r->request_body->chunked->length < (off_t) size)
+        {
+            size = (size_t) r->request_body->chunked->length;
+        }
+
+        n = r->connection->recv(r->connection, buffer, size);
 
         if (n == WD_AGAIN) {
             return WD_AGAIN;

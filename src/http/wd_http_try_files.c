@@ -97,12 +97,14 @@ wd_http_try_files_fallback(wd_http_request_t *r, wd_http_try_file_t *tf)
 
     if (tf->named) {
         (void) wd_http_named_location(r, &value);
-        return WD_DONE;
+
+    } else {
+        wd_http_split_args(r, &value, &args);
+        (void) wd_http_internal_redirect(r, &value, &args);
     }
 
-    wd_http_split_args(r, &value, &args);
-
-    (void) wd_http_internal_redirect(r, &value, &args);
+    /* the redirect holds its own reference to the request */
+    wd_http_finalize_request(r, WD_DONE);
 
     return WD_DONE;
 }
