@@ -391,6 +391,38 @@ START_TEST(test_log_init)
 
     snprintf(path, sizeof(path), "%slogs/first.log", u->prefix);
     ck_assert_int_eq(access(path, F_OK), 0);
+
+    /* an absolute name is used as it is (and is not the one freed) */
+    snprintf(path, sizeof(path), "%slogs/second.log", u->prefix);
+    log = wd_log_init((u_char *) "/nonexistent/", (u_char *) path);
+    ck_assert_int_ne(log->file->fd, STDERR_FILENO);
+    close(log->file->fd);
+    ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
+static wd_log_t *init_log;
+static char init_prefix[300];
+
+static void
+log_init_failing(void)
+{
+    init_log = wd_log_init((u_char *) init_prefix, (u_char *) "nodir/x.log");
+}
+
+START_TEST(test_log_init_fallback)
+{
+    char *text, want[600];
+
+    /* a log that cannot be opened: said on stderr, and stderr it is */
+    snprintf(init_prefix, sizeof(init_prefix), "%s", u->prefix);
+    text = capture_stderr(log_init_failing);
+    snprintf(want, sizeof(want), "warden: [alert] could not open error log "
+             "file: open() \"%snodir/x.log\" failed (2: No such file or "
+             "directory)\n", u->prefix);
+    ck_assert_str_eq(text, want);
+    ck_assert_int_eq(init_log->file->fd, STDERR_FILENO);
+    free(text);
 }
 END_TEST
 
@@ -412,6 +444,7 @@ log_suite(void)
     tcase_add_test(tc, test_stderr_copy);
     tcase_add_test(tc, test_log_stderr);
     tcase_add_test(tc, test_log_init);
+    tcase_add_test(tc, test_log_init_fallback);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("error_log");
