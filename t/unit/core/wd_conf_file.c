@@ -828,7 +828,8 @@ START_TEST(test_include_in_events)
     setup();
     wd_unit_write(u, "conf/ev.conf", "\ndaemon on;\n");
     conf_error_in("events {\n    include ev.conf;\n}\n",
-                  "\"daemon\" directive is not allowed here", "conf/ev.conf", 2);
+                  "\"daemon\" directive is not allowed here", "conf/ev.conf",
+                  2);
 }
 END_TEST
 

@@ -196,7 +196,8 @@ START_TEST(test_env)
     setenv("WD_UNIT_KEEP", "kept", 1);
     unsetenv("WD_UNIT_DROP");
 
-    conf_ok("env A=b;\nenv WD_UNIT_KEEP;\nenv WD_UNIT_MISSING;\nenv \"C=x=y\";\n");
+    conf_ok("env A=b;\nenv WD_UNIT_KEEP;\nenv WD_UNIT_MISSING;\n"
+            "env \"C=x=y\";\n");
     ck_assert_uint_eq(ccf()->env.nelts, 4);
     var = ccf()->env.elts;
     ck_assert_uint_eq(var[0].len, 1);
@@ -310,7 +311,8 @@ START_TEST(test_init_conf_affinity_warning)
 {
     conf_ok("events {}\nworker_processes 3;\nworker_cpu_affinity 01 10;\n");
     ck_assert_int_eq(wd_unit_init_confs(u), WD_OK);
-    ck_assert_str_eq(wd_unit_log(u), "[warn] the number of \"worker_processes\" "
+    ck_assert_str_eq(wd_unit_log(u),
+                     "[warn] the number of \"worker_processes\" "
                      "is not equal to the number of \"worker_cpu_affinity\" "
                      "masks, using last mask for remaining worker processes\n");
 

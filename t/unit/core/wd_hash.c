@@ -45,7 +45,8 @@ add(const char *key, void *value, wd_uint_t flags)
     return wd_hash_add_key(&ha, &s, value, flags);
 }
 
-#define add_ok(key, value, flags) ck_assert_int_eq(add(key, value, flags), WD_OK)
+#define add_ok(key, value, flags)                                              \
+    ck_assert_int_eq(add(key, value, flags), WD_OK)
 #define add_wc(key, value) add_ok(key, value, WD_HASH_WILDCARD_KEY)
 
 static void

@@ -202,7 +202,7 @@ END_TEST
 START_TEST(test_random_insert_delete)
 {
     static wd_uint_t order[N];
-    wd_uint_t i, n, min_i, live[N];
+    wd_uint_t i, j, n, min_i, live[N];
 
     for (i = 0; i < N; i++) {
         /* a small range, so there are plenty of equal keys */
@@ -240,7 +240,7 @@ START_TEST(test_random_insert_delete)
             /* the minimum is the smallest key still in the tree */
             for (min_i = 0; !live[min_i]; min_i++) { /* void */ }
 
-            for (wd_uint_t j = 0; j < N; j++) {
+            for (j = 0; j < N; j++) {
                 if (live[j] && nodes[j].key < nodes[min_i].key) {
                     min_i = j;
                 }
