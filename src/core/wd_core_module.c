@@ -451,7 +451,7 @@ static char *
 wd_set_priority(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 {
     wd_str_t *value;
-    wd_int_t n, minus;
+    wd_int_t n, minus, priority;
     wd_core_conf_t *ccf = conf;
 
     if (ccf->priority != 0) {
@@ -469,18 +469,23 @@ wd_set_priority(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         n = 1;
     }
 
-    ccf->priority = (int) wd_atoi(&value[1].data[n], value[1].len - n);
+    /* range-checked before it is narrowed to an int */
+    priority = wd_atoi(&value[1].data[n], value[1].len - n);
 
-    if (ccf->priority == WD_ERROR) {
-        ccf->priority = 0;
+    if (priority == WD_ERROR) {
         return "invalid number";
     }
 
     if (minus) {
-        ccf->priority = -ccf->priority;
+        priority = -priority;
     }
 
-    /* any value: setpriority() clamps it, as under nginx */
+    /* any value an int holds: setpriority() clamps it, as under nginx */
+    if (priority < INT_MIN || priority > INT_MAX) {
+        return "invalid number";
+    }
+
+    ccf->priority = (int) priority;
 
     return WD_CONF_OK;
 }

@@ -88,7 +88,10 @@ wd_read_whole_file(wd_pool_t *pool, u_char *name, size_t max, u_char **out,
     size_t size, have;
     wd_err_t err;
 
-    fd = wd_open_file(name, WD_FILE_RDONLY, WD_FILE_OPEN, 0);
+    /* O_NONBLOCK: a FIFO (or a serial line) must not block the open;
+     * like any non-regular file it reads as its st_size, i.e. empty */
+    fd = wd_open_file(name, WD_FILE_RDONLY | WD_FILE_NONBLOCK | O_NOCTTY,
+                      WD_FILE_OPEN, 0);
 
     if (fd == WD_INVALID_FD) {
         return WD_ERROR;

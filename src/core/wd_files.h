@@ -87,7 +87,8 @@ ssize_t wd_write_fd(wd_fd_t fd, void *buf, size_t n);
 #define wd_linefeed(p) *p++ = LF;
 
 /* Reads a whole file into pool memory (at most max bytes; WD_DECLINED if
- * larger).  Returns WD_OK and fills out/len, or WD_ERROR with errno set. */
+ * larger).  Returns WD_OK and fills out/len, or WD_ERROR with errno set.
+ * Never blocks: a FIFO or a device reads as its st_size (empty). */
 wd_int_t wd_read_whole_file(wd_pool_t *pool, u_char *name, size_t max,
     u_char **out, size_t *len);
 

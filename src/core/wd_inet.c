@@ -648,8 +648,9 @@ wd_parse_url(wd_pool_t *pool, wd_url_t *u)
 {
     wd_int_t rc;
 
-    if (u->url.len > 5 && wd_strncasecmp(u->url.data, (u_char *) "unix:", 5)
-                              == 0)
+    /* ">=": "unix:" alone is a socket without a path, not a host */
+    if (u->url.len >= 5
+        && wd_strncasecmp(u->url.data, (u_char *) "unix:", 5) == 0)
     {
         return wd_parse_unix_url(pool, u);
     }

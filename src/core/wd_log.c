@@ -187,6 +187,8 @@ wd_log_init(u_char *prefix, u_char *error_log)
     u_char *name, *p;
     size_t plen, nlen;
 
+    p = NULL;                   /* the full name, when we built one */
+
     wd_log.file = &wd_log_file;
     wd_log.log_level = WD_LOG_NOTICE;
     wd_log_file.fd = STDERR_FILENO;
@@ -232,9 +234,9 @@ wd_log_init(u_char *prefix, u_char *error_log)
         wd_log_file.fd = STDERR_FILENO;
     }
 
-    if (name != error_log && name != (u_char *) WD_ERROR_LOG_PATH) {
-        free(name);
-    }
+    /* not "name != WD_ERROR_LOG_PATH": two equal literals need not
+     * share an address, and the literal would then be freed */
+    free(p);
 
     return &wd_log;
 }

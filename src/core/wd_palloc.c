@@ -116,8 +116,19 @@ wd_destroy_pool(wd_pool_t *pool)
 void
 wd_reset_pool(wd_pool_t *pool)
 {
+    wd_pool_cleanup_t *c;
     wd_pool_large_t *l;
     wd_pool_block_t *b;
+
+    /* the cleanup records live in the blocks about to be rewound: run
+     * them now, as destroy would, instead of keeping a dangling list */
+    for (c = pool->cleanup; c; c = c->next) {
+        if (c->handler) {
+            c->handler(c->data);
+        }
+    }
+
+    pool->cleanup = NULL;
 
     for (l = pool->large; l; l = l->next) {
         if (l->alloc) {

@@ -73,7 +73,8 @@ void *wd_calloc(size_t size, wd_log_t *log);
 
 wd_pool_t *wd_create_pool(size_t size, wd_log_t *log);
 void wd_destroy_pool(wd_pool_t *pool);
-/* Frees the large allocations and rewinds the blocks for reuse. */
+/* Runs the cleanup handlers, frees the large allocations and rewinds
+ * the blocks for reuse. */
 void wd_reset_pool(wd_pool_t *pool);
 
 /* A pool from the cache (or a new one when empty or of another size);

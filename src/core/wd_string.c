@@ -979,8 +979,11 @@ wd_unescape_uri(u_char **dst, u_char **src, size_t size, wd_uint_t type)
     d = *dst;
     s = *src;
 
-    while (size--) {
+    /* size counts the bytes after ch; it must not wrap below zero when
+     * the loop ends, or the copy of the rest below runs away */
+    while (size) {
         ch = *s++;
+        size--;
 
         if (ch == '?' && (type & (WD_UNESCAPE_URI | WD_UNESCAPE_REDIRECT))) {
             *d++ = ch;

@@ -270,6 +270,20 @@ wd_days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
+/* Days in month (0-11) of year, as the Gregorian calendar has them. */
+static wd_int_t
+wd_month_days(wd_int_t year, wd_int_t month)
+{
+    static const u_char days[] = { 31, 28, 31, 30, 31, 30,
+                                   31, 31, 30, 31, 30, 31 };
+
+    if (month == 1 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) {
+        return 29;
+    }
+
+    return days[month];
+}
+
 static wd_int_t
 wd_parse_clock(u_char **pp, u_char *last, wd_int_t *hour, wd_int_t *min,
     wd_int_t *sec)
@@ -382,8 +396,9 @@ wd_parse_http_time(u_char *value, size_t len)
         p += 4;
     }
 
-    if (year < 1970 || day < 1 || day > 31 || hour > 23 || min > 59
-        || sec > 60)
+    /* a day the month does not have is not a date (nginx rejects it) */
+    if (year < 1970 || day < 1 || day > wd_month_days(year, month)
+        || hour > 23 || min > 59 || sec > 60)
     {
         return -1;
     }
