@@ -824,16 +824,22 @@ wd_http_process_request_headers(wd_event_t *rev)
         }
 
         /* WD_HTTP_PARSE_INVALID_HEADER: the line up to the bad byte,
-         * which b->pos points at */
-        wd_log_error(WD_LOG_INFO, c->log, 0,
-                     "client sent invalid header line: \"%.*s\\x%02x...\"",
-                     (int) wd_min((size_t) (r->header_in->pos
-                                            - r->header_name_start),
-                                  256),
-                     r->header_name_start,
-                     r->header_in->pos < r->header_in->last
-                         ? *r->header_in->pos
-                         : 0);
+         * which b->pos points at (a bare CR is the byte before) */
+        {
+            u_char *bad = r->header_in->pos;
+
+            if (bad > r->header_name_start && bad[-1] == CR) {
+                bad--;
+            }
+
+            wd_log_error(WD_LOG_INFO, c->log, 0,
+                         "client sent invalid header line: "
+                         "\"%.*s\\x%02x...\"",
+                         (int) wd_min((size_t) (bad - r->header_name_start),
+                                      256),
+                         r->header_name_start,
+                         bad < r->header_in->last ? *bad : 0);
+        }
         wd_http_finalize_request(r, WD_HTTP_BAD_REQUEST);
         break;
     }
