@@ -342,6 +342,16 @@ wd_event_alloc_connections(wd_cycle_t *cycle)
     wd_uint_t i;
     wd_connection_t *c, *next;
 
+    /* the arrays' sizes must not wrap around */
+    if (cycle->connection_n == 0
+        || cycle->connection_n > SIZE_MAX / sizeof(wd_connection_t))
+    {
+        wd_log_error(WD_LOG_EMERG, cycle->log, 0,
+                     "%lu worker_connections cannot be allocated",
+                     (unsigned long) cycle->connection_n);
+        return WD_ERROR;
+    }
+
     cycle->connections = wd_alloc(sizeof(wd_connection_t)
                                   * cycle->connection_n, cycle->log);
     cycle->read_events = wd_alloc(sizeof(wd_event_t) * cycle->connection_n,
