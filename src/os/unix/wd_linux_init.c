@@ -15,7 +15,9 @@ extern char **environ;
 
 static char *wd_title_start;    /* the argv/environ area we may overwrite */
 static char *wd_title_end;
-static char **wd_environ_copy;  /* kept reachable after environ changes */
+/* keeps the copy reachable (for leak checkers) after environ changes;
+ * not static, so the store is not optimized away */
+char **wd_environ_copy;
 
 wd_int_t
 wd_os_init(wd_log_t *log)

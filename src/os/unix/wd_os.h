@@ -26,6 +26,7 @@ extern int wd_argc;
 extern char **wd_argv;
 extern char **wd_os_argv;
 extern char **wd_os_environ;
+extern char **wd_environ_copy;
 
 wd_int_t wd_os_init(wd_log_t *log);
 void wd_os_status(wd_log_t *log);
