@@ -5,7 +5,6 @@
 #include <wd_core.h>
 
 wd_cycle_t *volatile wd_cycle;
-wd_array_t wd_old_cycles;
 
 static wd_int_t wd_test_pidfile(wd_str_t *name, wd_log_t *log);
 
@@ -23,6 +22,7 @@ wd_uint_t wd_daemonized;
 wd_uint_t wd_exiting;
 wd_uint_t wd_terminate;
 wd_uint_t wd_quit;
+pid_t wd_new_binary;
 
 static wd_int_t
 wd_cycle_copy_names(wd_cycle_t *cycle, wd_cycle_t *old)
@@ -460,7 +460,8 @@ wd_cycle_apply(wd_cycle_t *cycle, wd_cycle_t *old)
     return wd_init_modules(cycle);
 }
 
-/* The old cycle's sockets and files that the new one did not take. */
+/* The old cycle's sockets and files that the new one did not take.  For
+ * the init cycle those are the inherited sockets no listen names. */
 static void
 wd_cycle_release_old(wd_cycle_t *old)
 {
@@ -484,6 +485,10 @@ wd_cycle_release_old(wd_cycle_t *old)
         }
 
         ls[i].fd = WD_INVALID_FD;
+    }
+
+    if (wd_is_init_cycle(old)) {
+        return;
     }
 
     wd_cycle_close_files(old);
@@ -619,9 +624,7 @@ wd_init_cycle(wd_cycle_t *old_cycle)
         return NULL;
     }
 
-    if (!wd_is_init_cycle(old_cycle)) {
-        wd_cycle_release_old(old_cycle);
-    }
+    wd_cycle_release_old(old_cycle);
 
     return cycle;
 }
@@ -703,8 +706,8 @@ wd_delete_pidfile(wd_cycle_t *cycle)
 
     ccf = wd_core_conf(cycle);
 
-    /* ".oldbin" is only ever the old master's name after an upgrade */
-    name = ccf->pid.data;
+    /* an old master, whose new binary still runs, has the .oldbin file */
+    name = wd_new_binary ? ccf->oldpid.data : ccf->pid.data;
 
     if (unlink((char *) name) == -1 && wd_errno != WD_ENOENT) {
         wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,

@@ -168,7 +168,6 @@ typedef struct {
 #define WD_PROCESS_HELPER 4
 
 extern wd_cycle_t *volatile wd_cycle;
-extern wd_array_t wd_old_cycles;
 extern wd_module_t wd_core_module;
 extern wd_uint_t wd_test_config;
 extern wd_uint_t wd_dump_config;
@@ -183,6 +182,8 @@ extern wd_uint_t wd_daemonized;
 extern wd_uint_t wd_exiting;
 extern wd_uint_t wd_terminate;
 extern wd_uint_t wd_quit;
+/* The pid of a new binary started by USR2 and still running, else 0. */
+extern pid_t wd_new_binary;
 
 /* Builds a cycle from the configuration named by old_cycle. */
 wd_cycle_t *wd_init_cycle(wd_cycle_t *old_cycle);

@@ -519,7 +519,7 @@ wd_close_listening_sockets(wd_cycle_t *cycle)
         /* the socket file goes with the socket, unless it was inherited
          * from a binary that still runs */
         if (ls[i].sockaddr->sa_family == AF_UNIX
-            && wd_process <= WD_PROCESS_MASTER
+            && wd_process <= WD_PROCESS_MASTER && wd_new_binary == 0
             && (!ls[i].inherited || getppid() != wd_parent))
         {
             (void) unlink(((struct sockaddr_un *) ls[i].sockaddr)->sun_path);

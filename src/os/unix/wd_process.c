@@ -8,7 +8,6 @@
 
 wd_process_t wd_processes[WD_MAX_PROCESSES];
 wd_int_t wd_last_process;
-pid_t wd_new_binary;
 
 volatile sig_atomic_t wd_reap;
 volatile sig_atomic_t wd_sigalrm;
@@ -16,6 +15,8 @@ volatile sig_atomic_t wd_reconfigure;
 volatile sig_atomic_t wd_reopen;
 volatile sig_atomic_t wd_change_binary;
 volatile sig_atomic_t wd_noaccept;
+wd_uint_t wd_noaccepting;
+wd_uint_t wd_restart;
 
 sigset_t wd_wait_sigmask;
 
@@ -392,6 +393,29 @@ wd_log_child_status(wd_cycle_t *cycle, wd_process_t *p, pid_t pid, int status)
     return 1;
 }
 
+/* The new binary died: this master is the one again. */
+static void
+wd_new_binary_exited(wd_cycle_t *cycle)
+{
+    wd_core_conf_t *ccf;
+
+    ccf = wd_core_conf(cycle);
+
+    if (rename((char *) ccf->oldpid.data, (char *) ccf->pid.data) == -1) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,
+                     "rename() %s back to %s failed after "
+                     "the new binary process \"%s\" exited",
+                     ccf->oldpid.data, ccf->pid.data, wd_argv[0]);
+    }
+
+    wd_new_binary = 0;
+
+    if (wd_noaccepting) {
+        wd_restart = 1;
+        wd_noaccepting = 0;
+    }
+}
+
 static void
 wd_collect_children(wd_cycle_t *cycle)
 {
@@ -429,7 +453,7 @@ wd_collect_children(wd_cycle_t *cycle)
         }
 
         if (pid == wd_new_binary) {
-            wd_new_binary = 0;
+            wd_new_binary_exited(cycle);
         }
     }
 }
@@ -523,4 +547,132 @@ wd_signal_workers(wd_cycle_t *cycle, int signo)
             p->exiting = 1;
         }
     }
+}
+
+/* "WARDEN=fd;fd;...;" naming every listening socket of the cycle. */
+static char *
+wd_listening_env(wd_cycle_t *cycle, const char *name)
+{
+    u_char *var, *p;
+    wd_uint_t i;
+    wd_listening_t *ls;
+
+    var = wd_alloc(wd_strlen(name) + 1
+                   + cycle->listening.nelts * (WD_INT_T_LEN + 1) + 2,
+                   cycle->log);
+
+    if (var == NULL) {
+        return NULL;
+    }
+
+    p = wd_cpymem(var, name, wd_strlen(name));
+    *p++ = '=';
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i].fd == WD_INVALID_FD) {
+            continue;
+        }
+
+        p = wd_sprint_int(p, ls[i].fd);
+        *p++ = ';';
+    }
+
+    *p = '\0';
+
+    return (char *) var;
+}
+
+/* The listening sockets must survive execve(). */
+static void
+wd_listening_inheritable(wd_cycle_t *cycle)
+{
+    int flags;
+    wd_uint_t i;
+    wd_listening_t *ls;
+
+    ls = cycle->listening.elts;
+
+    for (i = 0; i < cycle->listening.nelts; i++) {
+        if (ls[i].fd == WD_INVALID_FD) {
+            continue;
+        }
+
+        flags = fcntl(ls[i].fd, F_GETFD);
+
+        if (flags != -1 && (flags & FD_CLOEXEC)) {
+            (void) fcntl(ls[i].fd, F_SETFD, flags & ~FD_CLOEXEC);
+        }
+    }
+}
+
+pid_t
+wd_exec_new_binary(wd_cycle_t *cycle, char *const *argv)
+{
+    char **env, *warden_var, *nginx_var;
+    pid_t pid;
+    wd_uint_t n;
+    wd_exec_ctx_t ctx;
+    wd_core_conf_t *ccf;
+
+    n = 2;
+    env = wd_set_environment(cycle, &n);
+
+    if (env == NULL) {
+        return -1;
+    }
+
+    /* both names: an nginx binary put back in warden's place takes the
+     * sockets as well */
+    warden_var = wd_listening_env(cycle, "WARDEN");
+    nginx_var = wd_listening_env(cycle, "NGINX");
+
+    if (warden_var == NULL || nginx_var == NULL) {
+        wd_free(env);
+        wd_free(warden_var);
+        wd_free(nginx_var);
+        return -1;
+    }
+
+    env[n++] = warden_var;
+    env[n++] = nginx_var;
+    env[n] = NULL;
+
+    wd_listening_inheritable(cycle);
+
+    ccf = wd_core_conf(cycle);
+
+    if (rename((char *) ccf->pid.data, (char *) ccf->oldpid.data) == -1) {
+        wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,
+                     "rename() %s to %s failed, "
+                     "will not execute new binary process \"%s\"",
+                     ccf->pid.data, ccf->oldpid.data, argv[0]);
+        wd_free(env);
+        wd_free(warden_var);
+        wd_free(nginx_var);
+        return -1;
+    }
+
+    ctx.path = argv[0];
+    ctx.name = "new binary process";
+    ctx.argv = argv;
+    ctx.envp = env;
+
+    pid = wd_execute(cycle, &ctx);
+
+    if (pid == -1
+        && rename((char *) ccf->oldpid.data, (char *) ccf->pid.data) == -1)
+    {
+        wd_log_error(WD_LOG_ALERT, cycle->log, wd_errno,
+                     "rename() %s back to %s failed after "
+                     "an unsuccessful execution attempt of \"%s\"",
+                     ccf->oldpid.data, ccf->pid.data, argv[0]);
+    }
+
+    wd_free(env);
+    wd_free(warden_var);
+    wd_free(nginx_var);
+
+    return pid;
 }

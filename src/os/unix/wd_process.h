@@ -40,7 +40,6 @@ typedef struct {
 
 extern wd_process_t wd_processes[WD_MAX_PROCESSES];
 extern wd_int_t wd_last_process;
-extern pid_t wd_new_binary;
 
 /* Flags the signal handlers set for the loops to act on. */
 extern volatile sig_atomic_t wd_reap;
@@ -49,6 +48,8 @@ extern volatile sig_atomic_t wd_reconfigure;
 extern volatile sig_atomic_t wd_reopen;
 extern volatile sig_atomic_t wd_change_binary;
 extern volatile sig_atomic_t wd_noaccept;
+extern wd_uint_t wd_noaccepting;     /* WINCH: workers told to stop */
+extern wd_uint_t wd_restart;         /* start workers again */
 
 /* The mask the worker's epoll wait runs with: signals arrive only then,
  * so none is lost between checking the flags and sleeping. */
@@ -57,6 +58,9 @@ extern sigset_t wd_wait_sigmask;
 pid_t wd_spawn_process(wd_cycle_t *cycle, wd_spawn_proc_pt proc, void *data,
     const char *name, wd_int_t respawn);
 pid_t wd_execute(wd_cycle_t *cycle, wd_exec_ctx_t *ctx);
+/* USR2: renames the pid file to .oldbin and starts this binary again
+ * with the listening sockets in WARDEN (and NGINX); returns its pid. */
+pid_t wd_exec_new_binary(wd_cycle_t *cycle, char *const *argv);
 /* Collects exited children; returns whether any worker still lives. */
 wd_uint_t wd_reap_children(wd_cycle_t *cycle);
 /* Logs the signals the handlers recorded since the last call. */

@@ -76,22 +76,8 @@ wd_master_reconfigure(wd_cycle_t **cyclep)
 
     wd_signal_workers(cycle, SIGQUIT);
 
-    if (wd_old_cycles.elts == NULL
-        && wd_array_init(&wd_old_cycles, old->pool, 4, sizeof(wd_cycle_t *))
-               != WD_OK)
-    {
-        return;
-    }
-
-    /* the old cycle's memory is kept until the master exits: old
-     * workers share its mappings, and reloads are rare */
-    {
-        wd_cycle_t **slot = wd_array_push(&wd_old_cycles);
-
-        if (slot) {
-            *slot = old;
-        }
-    }
+    /* the old workers have their own copy of it: the master's can go */
+    wd_destroy_pool(old->pool);
 }
 
 static void
@@ -193,7 +179,29 @@ wd_master_process_cycle(wd_cycle_t *cycle)
 
         if (wd_reconfigure) {
             wd_reconfigure = 0;
+
+            if (wd_new_binary) {
+                /* rollback of an upgrade: this binary serves again with
+                 * the configuration it has */
+                wd_log_error(WD_LOG_NOTICE, cycle->log, 0,
+                             "starting worker processes again");
+                wd_start_worker_processes(cycle, ccf->worker_processes,
+                                          WD_PROCESS_RESPAWN);
+                wd_noaccepting = 0;
+                live = 1;
+                continue;
+            }
+
             wd_master_reconfigure(&cycle);
+            ccf = wd_core_conf(cycle);
+            live = 1;
+        }
+
+        if (wd_restart) {
+            /* the new binary died after WINCH stopped our workers */
+            wd_restart = 0;
+            wd_start_worker_processes(cycle, ccf->worker_processes,
+                                      WD_PROCESS_RESPAWN);
             live = 1;
         }
 
@@ -205,11 +213,19 @@ wd_master_process_cycle(wd_cycle_t *cycle)
         if (wd_change_binary) {
             wd_change_binary = 0;
             wd_log_error(WD_LOG_NOTICE, cycle->log, 0,
-                         "binary upgrade is not supported yet, ignoring");
+                         "changing binary");
+            wd_new_binary = wd_exec_new_binary(cycle, wd_argv);
+
+            if (wd_new_binary == -1) {
+                wd_new_binary = 0;
+            }
         }
 
         if (wd_noaccept) {
+            /* WINCH: the workers finish what they have and exit; the
+             * master stays to take the traffic back on HUP */
             wd_noaccept = 0;
+            wd_noaccepting = 1;
             wd_signal_workers(cycle, SIGQUIT);
         }
     }
