@@ -136,6 +136,12 @@ same failure handling and return value as C<stop>.
 C<worker_pids> lists the master's child processes (Linux /proc); in
 scalar context, their number.
 
+=item $t->adopt($pid), $t->set_binary($path)
+
+C<adopt> makes C<$pid> the master that C<signal>, C<stop> and C<done>
+act on (after a binary upgrade).  C<set_binary> makes later C<start> and
+C<run> calls execute C<$path> instead (a copy inside the prefix, say).
+
 =back
 
 =head2 Logs and end-of-test checks
@@ -553,6 +559,20 @@ sub _alive ($self, $pid) {
 }
 
 sub is_running ($self) { $self->_alive($self->{pid}) }
+
+# After a binary upgrade: the master the harness stops and checks.
+sub adopt ($self, $pid) {
+    delete $self->{child};
+    $self->{pid} = $pid;
+    return $pid;
+}
+
+# Runs (and then stops) another executable, e.g. a copy of warden or of
+# Debian's nginx inside the prefix.
+sub set_binary ($self, $path) {
+    $self->{binary} = File::Spec->rel2abs($path);
+    return $self->{binary};
+}
 
 sub start ($self, @extra) {
     croak 'Test::Warden: server already running' if $self->is_running;
