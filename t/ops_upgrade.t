@@ -202,6 +202,7 @@ EOF
     like($r->{headers}{server} // '', qr/^warden/, 'warden answers now');
     $n->adopt($new);
     $n->done;
+    ok(!-e $n->prefix . '/logs/nginx.pid', 'warden removes its pid file');
 };
 
 done_testing;
