@@ -27,6 +27,8 @@ wd_connection_t *
 wd_event_new_connection(wd_listening_t *ls, wd_fd_t s, struct sockaddr *sa,
     socklen_t socklen, wd_log_t *elog)
 {
+    size_t text_len;
+    u_char text[WD_SOCKADDR_STRLEN];
     wd_log_t *log;
     wd_connection_t *c;
 
@@ -42,11 +44,14 @@ wd_event_new_connection(wd_listening_t *ls, wd_fd_t s, struct sockaddr *sa,
 
     wd_atomic_fetch_add(wd_stat_active, 1);
 
+    /* the address text takes only its own length: an idle keep-alive
+     * connection is little more than its pool */
+    text_len = wd_sock_ntop(sa, socklen, text, WD_SOCKADDR_STRLEN, 0);
+
     c->pool = wd_create_pool(ls->pool_size, elog);
     c->sockaddr = c->pool ? wd_palloc(c->pool, socklen) : NULL;
     log = c->pool ? wd_palloc(c->pool, sizeof(wd_log_t)) : NULL;
-    c->addr_text.data = c->pool ? wd_pnalloc(c->pool, WD_SOCKADDR_STRLEN)
-                                : NULL;
+    c->addr_text.data = c->pool ? wd_pnalloc(c->pool, text_len) : NULL;
 
     if (c->sockaddr == NULL || log == NULL || c->addr_text.data == NULL) {
         wd_close_accepted_connection(c);
@@ -81,9 +86,8 @@ wd_event_new_connection(wd_listening_t *ls, wd_fd_t s, struct sockaddr *sa,
     c->number = wd_atomic_fetch_add(wd_connection_counter, 1);
     wd_atomic_fetch_add(wd_stat_handled, 1);
 
-    c->addr_text.len = wd_sock_ntop(c->sockaddr, c->socklen,
-                                    c->addr_text.data, WD_SOCKADDR_STRLEN,
-                                    0);
+    c->addr_text.len = text_len;
+    wd_memcpy(c->addr_text.data, text, text_len);
 
     if (wd_add_conn(c) == WD_ERROR) {
         wd_close_accepted_connection(c);

@@ -529,7 +529,7 @@ wd_http_core_merge_srv_conf(wd_conf_t *cf, void *parent, void *child)
     wd_http_server_name_t *sn;
 
     wd_conf_merge_size_value(conf->connection_pool_size,
-                             prev->connection_pool_size, 64 * sizeof(void *));
+                             prev->connection_pool_size, 48 * sizeof(void *));
     wd_conf_merge_size_value(conf->request_pool_size,
                              prev->request_pool_size, 4096);
     wd_conf_merge_msec_value(conf->client_header_timeout,

@@ -1787,14 +1787,7 @@ wd_http_set_keepalive(wd_http_request_t *r)
     /* an idle connection keeps no header buffer; c->buffer is emptied
      * also when the request went on in a large buffer, or the next
      * request would find it full */
-    b = c->buffer;
-
-    if (wd_pfree(c->pool, b->start) == WD_OK) {
-        b->start = NULL;
-    }
-
-    b->pos = b->start;
-    b->last = b->start;
+    wd_http_connection_buffer_release(c);
 
     /* idle: lines about this connection carry no request context */
     c->log->action = "keepalive";

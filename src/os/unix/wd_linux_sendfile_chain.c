@@ -98,6 +98,45 @@ wd_writev(wd_connection_t *c, wd_iovec_t *vec)
     }
 }
 
+/* Headers whose file part follows at once: MSG_MORE holds them in the
+ * socket so that they leave in one segment with the file's first bytes,
+ * as a cork would, without the two setsockopt() calls.  Anything held
+ * goes out with the next send, or as ACKs arrive if that one would block. */
+static ssize_t
+wd_writev_more(wd_connection_t *c, wd_iovec_t *vec)
+{
+    ssize_t n;
+    wd_err_t err;
+    struct msghdr msg;
+
+    wd_memzero(&msg, sizeof(struct msghdr));
+    msg.msg_iov = vec->iovs;
+    msg.msg_iovlen = vec->count;
+
+    for (;;) {
+        n = sendmsg(c->fd, &msg, MSG_MORE | MSG_NOSIGNAL);
+
+        if (n != -1) {
+            return n;
+        }
+
+        err = wd_errno;
+
+        if (err == WD_EAGAIN) {
+            return WD_AGAIN;
+        }
+
+        if (err == WD_EINTR) {
+            continue;
+        }
+
+        c->write->error = 1;
+        wd_connection_error(c, err, "sendmsg() failed");
+
+        return WD_ERROR;
+    }
+}
+
 /* Joins consecutive buffers of one file region into a single span. */
 static off_t
 wd_chain_coalesce_file(wd_chain_t **in, off_t limit)
@@ -243,14 +282,22 @@ wd_linux_sendfile_chain(wd_connection_t *c, wd_chain_t *in, off_t limit)
             n = wd_linux_sendfile(c, file, (size_t) file_size);
 
         } else if (header.count) {
-            /* headers followed by a file: cork them together */
+            /* headers followed by a file: cork them together (tcp_nopush),
+             * or else send them with MSG_MORE when the file goes next */
             if (cl && cl->buf->in_file
                 && c->tcp_nopush == WD_TCP_NOPUSH_UNSET)
             {
                 (void) wd_linux_cork(c);
             }
 
-            n = wd_writev(c, &header);
+            if (cl && cl->buf->in_file && send < limit
+                && c->tcp_nopush != WD_TCP_NOPUSH_SET)
+            {
+                n = wd_writev_more(c, &header);
+
+            } else {
+                n = wd_writev(c, &header);
+            }
 
         } else {
             return in;
