@@ -224,4 +224,6 @@ wd_int_t wd_connection_error(wd_connection_t *c, wd_err_t err,
 /* Sets up a worker's connections, events and listening sockets. */
 wd_int_t wd_event_process_init(wd_cycle_t *cycle);
 
+#include <wd_event_connect.h>
+
 #endif /* WD_EVENT_H */

@@ -95,6 +95,8 @@ extern wd_module_t wd_http_core_module;
 #include <wd_http_request.h>
 #include <wd_http_script.h>
 #include <wd_http_core_module.h>
+#include <wd_http_upstream.h>
+#include <wd_http_upstream_round_robin.h>
 
 /* The filter chains: a module inserts itself at postconfiguration by
  * saving the current top and replacing it. */

@@ -2179,6 +2179,7 @@ wd_http_log_error_handler(wd_http_request_t *r, wd_http_request_t *sr,
     u_char *buf, size_t len)
 {
     u_char *p, *last;
+    wd_http_upstream_t *u;
     wd_http_core_srv_conf_t *cscf;
 
     last = buf + len;
@@ -2193,6 +2194,14 @@ wd_http_log_error_handler(wd_http_request_t *r, wd_http_request_t *sr,
     if (r->request_line.len) {
         p = wd_slprintf(p, last, ", request: \"%.*s\"",
                         wd_str_fmt(&r->request_line));
+    }
+
+    u = r->upstream;
+
+    if (u && u->peer.name) {
+        p = wd_slprintf(p, last, ", upstream: \"%.*s%.*s%.*s\"",
+                        wd_str_fmt(&u->schema), wd_str_fmt(u->peer.name),
+                        wd_str_fmt(&u->uri));
     }
 
     if (r->headers_in.host) {

@@ -1,0 +1,90 @@
+/*
+ * The round-robin balancer (smooth weighted), which the other balancers
+ * build on: the peers of a group, their passive health (max_fails,
+ * fail_timeout), max_conns, backup servers, and a request's tried set.
+ */
+
+#ifndef WD_HTTP_UPSTREAM_ROUND_ROBIN_H
+#define WD_HTTP_UPSTREAM_ROUND_ROBIN_H
+
+typedef struct wd_http_upstream_rr_peer_s wd_http_upstream_rr_peer_t;
+
+struct wd_http_upstream_rr_peer_s {
+    struct sockaddr *sockaddr;
+    socklen_t socklen;
+    wd_str_t name;              /* "127.0.0.1:8080" */
+    wd_str_t server;            /* the "server" line's name */
+
+    wd_int_t current_weight;
+    wd_int_t effective_weight;
+    wd_int_t weight;
+
+    wd_uint_t conns;
+    wd_uint_t max_conns;
+
+    wd_uint_t fails;
+    time_t accessed;            /* last failure */
+    time_t checked;             /* last time it was tried while failing */
+
+    wd_uint_t max_fails;
+    time_t fail_timeout;
+
+    wd_uint_t down;             /* "down" */
+
+    /* active health checks (health_check) */
+    unsigned hc_unhealthy:1;
+    wd_uint_t hc_fails;
+    wd_uint_t hc_passes;
+
+    wd_http_upstream_rr_peer_t *next;
+};
+
+typedef struct wd_http_upstream_rr_peers_s wd_http_upstream_rr_peers_t;
+
+struct wd_http_upstream_rr_peers_s {
+    wd_uint_t number;
+    wd_uint_t total_weight;
+    wd_uint_t tries;            /* peers that are not down */
+
+    unsigned single:1;
+    unsigned weighted:1;
+
+    wd_str_t *name;             /* the group */
+
+    wd_http_upstream_rr_peers_t *next;  /* the backup peers */
+    wd_http_upstream_rr_peer_t *peer;
+};
+
+typedef struct {
+    wd_uint_t config;
+    wd_http_upstream_rr_peers_t *peers;
+    wd_http_upstream_rr_peer_t *current;
+    uintptr_t *tried;           /* bitmap over the larger of the lists */
+    uintptr_t data;
+} wd_http_upstream_rr_peer_data_t;
+
+wd_int_t wd_http_upstream_init_round_robin(wd_conf_t *cf,
+    wd_http_upstream_srv_conf_t *us);
+wd_int_t wd_http_upstream_init_round_robin_peer(wd_http_request_t *r,
+    wd_http_upstream_srv_conf_t *us);
+/* Peers for a proxy_pass target with variables that named addresses. */
+wd_int_t wd_http_upstream_create_round_robin_peer(wd_http_request_t *r,
+    wd_http_upstream_resolved_t *ur);
+wd_int_t wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc,
+    void *data);
+void wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc,
+    void *data, wd_uint_t state);
+
+/* Whether peer may take a request now (up, under max_conns, not failed
+ * within fail_timeout, healthy); updates checked for a failed one. */
+wd_uint_t wd_http_upstream_rr_peer_usable(wd_http_upstream_rr_peer_t *peer,
+    time_t now);
+
+#define wd_http_upstream_rr_tried(rrp, n)                                      \
+    ((rrp)->tried[(n) / (8 * sizeof(uintptr_t))]                               \
+     & ((uintptr_t) 1 << ((n) % (8 * sizeof(uintptr_t)))))
+#define wd_http_upstream_rr_set_tried(rrp, n)                                  \
+    (rrp)->tried[(n) / (8 * sizeof(uintptr_t))] |=                             \
+        ((uintptr_t) 1 << ((n) % (8 * sizeof(uintptr_t))))
+
+#endif /* WD_HTTP_UPSTREAM_ROUND_ROBIN_H */
