@@ -160,6 +160,11 @@ wd_http_chunked_body_filter(wd_http_request_t *r, wd_chain_t *in)
 
                     *copy = *cl->buf;
                     copy->last_buf = 0;
+
+                    if (!wd_buf_in_memory(copy) && !copy->in_file) {
+                        /* a bare marker stays a marker, with no data */
+                        copy->sync = 1;
+                    }
                     cl->buf = copy;
                 }
             }
