@@ -111,6 +111,8 @@ struct wd_http_upstream_srv_conf_s {
     wd_uint_t no_port;          /* proxy_pass named no port */
 
     wd_shm_zone_t *shm_zone;    /* "zone" */
+
+    unsigned hc_mandatory:1;    /* new peers wait for a passed check */
 };
 
 typedef struct {

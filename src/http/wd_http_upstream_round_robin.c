@@ -10,6 +10,8 @@
 
 static wd_http_upstream_rr_peers_t *wd_http_upstream_rr_build(wd_conf_t *cf,
     wd_http_upstream_srv_conf_t *us, wd_uint_t backup);
+static void wd_http_upstream_rr_account(wd_peer_connection_t *pc,
+    wd_http_upstream_rr_peer_t *peer, wd_uint_t single, wd_uint_t state);
 static wd_http_upstream_rr_peer_t *wd_http_upstream_rr_pick(
     wd_http_upstream_rr_peer_data_t *rrp, wd_http_upstream_rr_peers_t *peers,
     wd_uint_t *index);
@@ -123,7 +125,8 @@ wd_http_upstream_rr_build(wd_conf_t *cf, wd_http_upstream_srv_conf_t *us,
             peer[n].name = server[i].addrs[j].name;
             peer[n].server = server[i].name;
             peer[n].weight = (wd_int_t) server[i].weight;
-            peer[n].effective_weight = (wd_int_t) server[i].weight;
+            peer[n].st = &peer[n].local;
+            peer[n].st->effective_weight = (wd_int_t) server[i].weight;
             peer[n].max_fails = server[i].max_fails;
             peer[n].fail_timeout = server[i].fail_timeout;
             peer[n].max_conns = server[i].max_conns;
@@ -232,7 +235,8 @@ wd_http_upstream_create_round_robin_peer(wd_http_request_t *r,
         peer[i].socklen = ur->addrs[i].socklen;
         peer[i].name = ur->addrs[i].name;
         peer[i].weight = 1;
-        peer[i].effective_weight = 1;
+        peer[i].st = &peer[i].local;
+        peer[i].st->effective_weight = 1;
         peer[i].max_fails = 1;
         peer[i].fail_timeout = 10;
         peer[i].next = (i + 1 < ur->naddrs) ? &peer[i + 1] : NULL;
@@ -255,16 +259,16 @@ wd_http_upstream_create_round_robin_peer(wd_http_request_t *r,
 wd_uint_t
 wd_http_upstream_rr_peer_usable(wd_http_upstream_rr_peer_t *peer, time_t now)
 {
-    if (peer->down || peer->hc_unhealthy) {
+    if (peer->down || peer->st->hc_unhealthy) {
         return 0;
     }
 
-    if (peer->max_conns && peer->conns >= peer->max_conns) {
+    if (peer->max_conns && peer->st->conns >= peer->max_conns) {
         return 0;
     }
 
-    if (peer->max_fails && peer->fails >= peer->max_fails
-        && now - peer->checked <= peer->fail_timeout)
+    if (peer->max_fails && peer->st->fails >= peer->max_fails
+        && now - peer->st->checked <= peer->fail_timeout)
     {
         return 0;
     }
@@ -293,8 +297,8 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
 
         if (peers->single) {
             /* a lone server is never held back for its failures */
-            if (peer->down || peer->hc_unhealthy
-                || (peer->max_conns && peer->conns >= peer->max_conns))
+            if (peer->down || peer->st->hc_unhealthy
+                || (peer->max_conns && peer->st->conns >= peer->max_conns))
             {
                 continue;
             }
@@ -303,14 +307,16 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
             continue;
         }
 
-        peer->current_weight += peer->effective_weight;
-        total += peer->effective_weight;
+        peer->st->current_weight += peer->st->effective_weight;
+        total += peer->st->effective_weight;
 
-        if (peer->effective_weight < peer->weight) {
-            peer->effective_weight++;
+        if (peer->st->effective_weight < peer->weight) {
+            peer->st->effective_weight++;
         }
 
-        if (best == NULL || peer->current_weight > best->current_weight) {
+        if (best == NULL
+            || peer->st->current_weight > best->st->current_weight)
+        {
             best = peer;
             n = i;
         }
@@ -320,11 +326,11 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
         return NULL;
     }
 
-    best->current_weight -= total;
+    best->st->current_weight -= total;
 
     /* a failed peer that gets a request again starts a new window */
-    if (now - best->checked > best->fail_timeout) {
-        best->checked = now;
+    if (now - best->st->checked > best->fail_timeout) {
+        best->st->checked = now;
     }
 
     *index = n;
@@ -345,7 +351,10 @@ wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc, void *data)
     pc->connection = NULL;
 
     peers = rrp->peers;
+
+    wd_http_upstream_rr_peers_lock(peers);
     peer = wd_http_upstream_rr_pick(rrp, peers, &index);
+    wd_http_upstream_rr_peers_unlock(peers);
 
     if (peer == NULL && peers->next) {
         /* every primary peer is down or tried: the backups take over */
@@ -358,7 +367,10 @@ wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc, void *data)
                                    * sizeof(uintptr_t));
 
         peers = rrp->peers;
+
+        wd_http_upstream_rr_peers_lock(peers);
         peer = wd_http_upstream_rr_pick(rrp, peers, &index);
+        wd_http_upstream_rr_peers_unlock(peers);
     }
 
     if (peer == NULL) {
@@ -374,7 +386,9 @@ wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc, void *data)
     pc->socklen = peer->socklen;
     pc->name = &peer->name;
 
-    peer->conns++;
+    wd_http_upstream_rr_peers_lock(peers);
+    peer->st->conns++;
+    wd_http_upstream_rr_peers_unlock(peers);
 
     return WD_OK;
 }
@@ -383,7 +397,6 @@ void
 wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc, void *data,
     wd_uint_t state)
 {
-    time_t now;
     wd_http_upstream_rr_peer_t *peer;
     wd_http_upstream_rr_peer_data_t *rrp;
 
@@ -396,40 +409,93 @@ wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc, void *data,
     }
 
     rrp->current = NULL;
-    peer->conns--;
+
+    wd_http_upstream_rr_peers_lock(rrp->peers);
+    wd_http_upstream_rr_account(pc, peer, rrp->peers->single, state);
+    wd_http_upstream_rr_peers_unlock(rrp->peers);
 
     if (rrp->peers->single) {
-        /* nowhere else to go, and no failure to count */
+        /* nowhere else to go */
         pc->tries = 0;
+        return;
+    }
+
+    if (pc->tries) {
+        pc->tries--;
+    }
+}
+
+/* A request's end at peer: its connection count, and a failure or a
+ * success for passive health. */
+static void
+wd_http_upstream_rr_account(wd_peer_connection_t *pc,
+    wd_http_upstream_rr_peer_t *peer, wd_uint_t single, wd_uint_t state)
+{
+    time_t now;
+
+    peer->st->conns--;
+
+    if (single) {
         return;
     }
 
     if (state & WD_PEER_FAILED) {
         now = wd_time();
 
-        peer->fails++;
-        peer->accessed = now;
-        peer->checked = now;
+        peer->st->fails++;
+        peer->st->accessed = now;
+        peer->st->checked = now;
 
         if (peer->max_fails) {
-            peer->effective_weight -= peer->weight / (wd_int_t) peer->max_fails;
+            peer->st->effective_weight -= peer->weight
+                                          / (wd_int_t) peer->max_fails;
 
-            if (peer->fails >= peer->max_fails) {
+            if (peer->st->fails >= peer->max_fails) {
                 wd_log_error(WD_LOG_WARN, pc->log, 0,
                              "upstream server temporarily disabled");
             }
         }
 
-        if (peer->effective_weight < 0) {
-            peer->effective_weight = 0;
+        if (peer->st->effective_weight < 0) {
+            peer->st->effective_weight = 0;
         }
 
-    } else if (peer->accessed < peer->checked) {
+    } else if (peer->st->accessed < peer->st->checked) {
         /* it answered after a failure: it is back */
-        peer->fails = 0;
+        peer->st->fails = 0;
+    }
+}
+
+void
+wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers)
+{
+    wd_uint_t i;
+
+    if (peers->lock == NULL) {
+        return;
     }
 
-    if (pc->tries) {
-        pc->tries--;
+    for (;;) {
+        if (*peers->lock == 0 && wd_atomic_cmp_set(peers->lock, 0, 1)) {
+            return;
+        }
+
+        for (i = 0; i < 64; i++) {
+            wd_cpu_pause();
+        }
+
+        if (*peers->lock) {
+            /* a holder that is not running: let it */
+            sched_yield();
+        }
+    }
+}
+
+void
+wd_http_upstream_rr_peers_unlock(wd_http_upstream_rr_peers_t *peers)
+{
+    if (peers->lock) {
+        wd_memory_barrier();
+        *peers->lock = 0;
     }
 }

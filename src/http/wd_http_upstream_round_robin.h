@@ -9,32 +9,41 @@
 
 typedef struct wd_http_upstream_rr_peer_s wd_http_upstream_rr_peer_t;
 
+/* What changes as a peer serves: in the worker's memory, or with "zone"
+ * in shared memory, the same for every worker. */
+typedef struct {
+    wd_int_t current_weight;
+    wd_int_t effective_weight;
+
+    wd_uint_t conns;
+
+    wd_uint_t fails;
+    time_t accessed;            /* last failure */
+    time_t checked;             /* last time it was tried while failing */
+
+    /* active health checks (health_check) */
+    wd_uint_t hc_unhealthy;
+    wd_uint_t hc_fails;
+    wd_uint_t hc_passes;
+    wd_msec_t hc_next;          /* wall clock ms of the next check */
+    wd_uint_t hc_busy;          /* pid of the worker checking it */
+    wd_msec_t hc_busy_since;
+} wd_http_upstream_rr_state_t;
+
 struct wd_http_upstream_rr_peer_s {
     struct sockaddr *sockaddr;
     socklen_t socklen;
     wd_str_t name;              /* "127.0.0.1:8080" */
     wd_str_t server;            /* the "server" line's name */
 
-    wd_int_t current_weight;
-    wd_int_t effective_weight;
     wd_int_t weight;
-
-    wd_uint_t conns;
     wd_uint_t max_conns;
-
-    wd_uint_t fails;
-    time_t accessed;            /* last failure */
-    time_t checked;             /* last time it was tried while failing */
-
     wd_uint_t max_fails;
     time_t fail_timeout;
-
     wd_uint_t down;             /* "down" */
 
-    /* active health checks (health_check) */
-    unsigned hc_unhealthy:1;
-    wd_uint_t hc_fails;
-    wd_uint_t hc_passes;
+    wd_http_upstream_rr_state_t *st;    /* &local, or a zone's slot */
+    wd_http_upstream_rr_state_t local;
 
     wd_http_upstream_rr_peer_t *next;
 };
@@ -50,6 +59,7 @@ struct wd_http_upstream_rr_peers_s {
     unsigned weighted:1;
 
     wd_str_t *name;             /* the group */
+    wd_atomic_t *lock;          /* the zone's lock, NULL without "zone" */
 
     wd_http_upstream_rr_peers_t *next;  /* the backup peers */
     wd_http_upstream_rr_peer_t *peer;
@@ -74,6 +84,11 @@ wd_int_t wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc,
     void *data);
 void wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc,
     void *data, wd_uint_t state);
+
+/* The zone's lock around a change of shared peer state (no-ops without
+ * a zone). */
+void wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers);
+void wd_http_upstream_rr_peers_unlock(wd_http_upstream_rr_peers_t *peers);
 
 /* Whether peer may take a request now (up, under max_conns, not failed
  * within fail_timeout, healthy); updates checked for a failed one. */
