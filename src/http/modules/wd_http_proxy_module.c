@@ -41,6 +41,8 @@ typedef struct {
     wd_str_t schema;
 
     wd_array_t *redirects;      /* wd_http_proxy_rewrite_t; NULL: off */
+    wd_array_t *cookie_domains; /* wd_http_proxy_rewrite_t; NULL: off */
+    wd_array_t *cookie_paths;
 
     wd_uint_t http_version;
     wd_flag_t redirect_set;
@@ -70,6 +72,10 @@ static wd_int_t wd_http_proxy_close_filter(void *data, wd_buf_t *b,
     ssize_t bytes);
 static wd_int_t wd_http_proxy_rewrite_redirect(wd_http_request_t *r,
     wd_table_elt_t *h, size_t prefix);
+static wd_int_t wd_http_proxy_rewrite_cookie(wd_http_request_t *r,
+    wd_table_elt_t *h);
+static char *wd_http_proxy_cookie_rewrite(wd_conf_t *cf, wd_command_t *cmd,
+    void *conf);
 
 static wd_int_t wd_http_proxy_add_variables(wd_conf_t *cf);
 static void *wd_http_proxy_create_loc_conf(wd_conf_t *cf);
@@ -152,6 +158,18 @@ static wd_command_t wd_http_proxy_commands[] = {
       WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF
           | WD_CONF_TAKE12,
       wd_http_proxy_redirect, WD_HTTP_LOC_CONF_OFFSET, 0, NULL },
+
+    { wd_string("proxy_cookie_domain"),
+      WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF
+          | WD_CONF_TAKE12,
+      wd_http_proxy_cookie_rewrite, WD_HTTP_LOC_CONF_OFFSET,
+      wd_proxy_offset(cookie_domains), NULL },
+
+    { wd_string("proxy_cookie_path"),
+      WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF
+          | WD_CONF_TAKE12,
+      wd_http_proxy_cookie_rewrite, WD_HTTP_LOC_CONF_OFFSET,
+      wd_proxy_offset(cookie_paths), NULL },
 
     { wd_string("proxy_set_header"),
       WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF
@@ -380,6 +398,8 @@ wd_http_proxy_handler(wd_http_request_t *r)
     u->input_filter_ctx = r;
     u->rewrite_redirect = plcf->redirects ? wd_http_proxy_rewrite_redirect
                                           : NULL;
+    u->rewrite_cookie = (plcf->cookie_domains || plcf->cookie_paths)
+                            ? wd_http_proxy_rewrite_cookie : NULL;
 
     rc = wd_http_read_client_request_body(r, wd_http_upstream_init);
 
@@ -1345,6 +1365,236 @@ wd_http_proxy_rewrite_redirect(wd_http_request_t *r, wd_table_elt_t *h,
     return WD_DECLINED;
 }
 
+/* ---- proxy_cookie_domain, proxy_cookie_path ------------------------- */
+
+/* Rewrites the value of the "name=" attribute of a Set-Cookie line with
+ * the first rule that matches it. */
+static wd_int_t
+wd_http_proxy_rewrite_cookie_attr(wd_http_request_t *r, wd_table_elt_t *h,
+    wd_array_t *rules, const char *name, wd_uint_t domain)
+{
+    u_char *p, *start, *end, *last, *np;
+    size_t nlen, len;
+    wd_str_t value, match, replacement;
+    wd_uint_t i;
+    wd_http_proxy_rewrite_t *pr;
+
+    nlen = wd_strlen(name);
+    last = h->value.data + h->value.len;
+    start = NULL;
+
+    /* attributes follow the first ';' */
+    for (p = wd_strlchr(h->value.data, last, ';'); p && p < last; p++) {
+        while (p < last && (*p == ';' || *p == ' ' || *p == '\t')) {
+            p++;
+        }
+
+        if ((size_t) (last - p) > nlen
+            && wd_strncasecmp(p, (u_char *) name, nlen) == 0)
+        {
+            start = p + nlen;
+            break;
+        }
+
+        p = wd_strlchr(p, last, ';');
+
+        if (p == NULL) {
+            break;
+        }
+
+        p--;
+    }
+
+    if (start == NULL) {
+        return WD_DECLINED;
+    }
+
+    end = wd_strlchr(start, last, ';');
+
+    if (end == NULL) {
+        end = last;
+    }
+
+    value.data = start;
+    value.len = end - start;
+    match = value;
+
+    if (domain && match.len && match.data[0] == '.') {
+        /* a leading dot does not count */
+        match.data++;
+        match.len--;
+    }
+
+    pr = rules->elts;
+
+    for (i = 0; i < rules->nelts; i++) {
+        if (pr[i].regex) {
+            if (wd_http_regex_exec(r, pr[i].regex, &match) != WD_OK) {
+                continue;
+            }
+
+            len = match.len;
+
+        } else if (domain) {
+            wd_str_t want = pr[i].redirect;
+
+            if (want.len && want.data[0] == '.') {
+                want.data++;
+                want.len--;
+            }
+
+            if (match.len != want.len
+                || wd_strncasecmp(match.data, want.data, want.len) != 0)
+            {
+                continue;
+            }
+
+            len = match.len;
+
+        } else {
+            if (match.len < pr[i].redirect.len
+                || wd_memcmp(match.data, pr[i].redirect.data,
+                             pr[i].redirect.len) != 0)
+            {
+                continue;
+            }
+
+            len = pr[i].redirect.len;
+        }
+
+        if (wd_http_complex_value(r, &pr[i].replacement, &replacement)
+            != WD_OK)
+        {
+            return WD_ERROR;
+        }
+
+        np = wd_pnalloc(r->pool, h->value.len - len + replacement.len);
+
+        if (np == NULL) {
+            return WD_ERROR;
+        }
+
+        p = wd_cpymem(np, h->value.data, match.data - h->value.data);
+        p = wd_cpymem(p, replacement.data, replacement.len);
+        p = wd_cpymem(p, match.data + len, last - (match.data + len));
+
+        h->value.data = np;
+        h->value.len = p - np;
+
+        return WD_OK;
+    }
+
+    return WD_DECLINED;
+}
+
+static wd_int_t
+wd_http_proxy_rewrite_cookie(wd_http_request_t *r, wd_table_elt_t *h)
+{
+    wd_http_proxy_loc_conf_t *plcf;
+
+    plcf = wd_http_get_module_loc_conf(r, wd_http_proxy_module);
+
+    if (plcf->cookie_domains
+        && wd_http_proxy_rewrite_cookie_attr(r, h, plcf->cookie_domains,
+                                             "domain=", 1) == WD_ERROR)
+    {
+        return WD_ERROR;
+    }
+
+    if (plcf->cookie_paths
+        && wd_http_proxy_rewrite_cookie_attr(r, h, plcf->cookie_paths,
+                                             "path=", 0) == WD_ERROR)
+    {
+        return WD_ERROR;
+    }
+
+    return WD_OK;
+}
+
+/* proxy_cookie_domain off | DOMAIN REPLACEMENT (proxy_cookie_path alike) */
+static char *
+wd_http_proxy_cookie_rewrite(wd_conf_t *cf, wd_command_t *cmd, void *conf)
+{
+    char *p = conf;
+
+    wd_str_t *value;
+    wd_array_t **rules;
+    wd_regex_compile_t rc;
+    wd_http_proxy_rewrite_t *pr;
+    wd_http_compile_complex_value_t ccv;
+
+    rules = (wd_array_t **) (p + cmd->offset);
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        if (!wd_str_eq(&value[1], "off")) {
+            wd_conf_log_error(WD_LOG_EMERG, cf, 0,
+                              "invalid parameter \"%.*s\"",
+                              wd_str_fmt(&value[1]));
+            return WD_CONF_ERROR;
+        }
+
+        if (*rules != WD_CONF_UNSET_PTR) {
+            return "is duplicate";
+        }
+
+        *rules = NULL;
+        return WD_CONF_OK;
+    }
+
+    if (*rules == NULL) {
+        return "is duplicate";
+    }
+
+    if (*rules == WD_CONF_UNSET_PTR) {
+        *rules = wd_array_create(cf->pool, 1, sizeof(wd_http_proxy_rewrite_t));
+
+        if (*rules == NULL) {
+            return WD_CONF_ERROR;
+        }
+    }
+
+    pr = wd_array_push(*rules);
+
+    if (pr == NULL) {
+        return WD_CONF_ERROR;
+    }
+
+    wd_memzero(pr, sizeof(wd_http_proxy_rewrite_t));
+
+    wd_memzero(&ccv, sizeof(wd_http_compile_complex_value_t));
+    ccv.cf = cf;
+    ccv.value = &value[2];
+    ccv.complex_value = &pr->replacement;
+
+    if (wd_http_compile_complex_value(&ccv) != WD_OK) {
+        return WD_CONF_ERROR;
+    }
+
+    if (value[1].len && value[1].data[0] == '~') {
+        wd_memzero(&rc, sizeof(wd_regex_compile_t));
+        rc.pattern.data = value[1].data + 1;
+        rc.pattern.len = value[1].len - 1;
+
+        if (rc.pattern.len && rc.pattern.data[0] == '*') {
+            rc.pattern.data++;
+            rc.pattern.len--;
+            rc.options = WD_REGEX_CASELESS;
+
+        } else if (cmd->offset == wd_proxy_offset(cookie_domains)) {
+            rc.options = WD_REGEX_CASELESS;     /* domains have no case */
+        }
+
+        pr->regex = wd_http_regex_compile(cf, &rc);
+
+        return pr->regex ? WD_CONF_OK : WD_CONF_ERROR;
+    }
+
+    pr->redirect = value[1];
+
+    return WD_CONF_OK;
+}
+
 /* ---- variables ------------------------------------------------------ */
 
 static wd_int_t
@@ -1528,6 +1778,8 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     conf->body_value = WD_CONF_UNSET_PTR;
     conf->method = WD_CONF_UNSET_PTR;
     conf->redirects = WD_CONF_UNSET_PTR;
+    conf->cookie_domains = WD_CONF_UNSET_PTR;
+    conf->cookie_paths = WD_CONF_UNSET_PTR;
 
     conf->http_version = WD_CONF_UNSET_UINT;
 
@@ -1811,6 +2063,8 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
                        ->is_default))
         {
             conf->redirects = WD_CONF_UNSET_PTR;
+    conf->cookie_domains = WD_CONF_UNSET_PTR;
+    conf->cookie_paths = WD_CONF_UNSET_PTR;
         }
     }
 
@@ -1837,6 +2091,9 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
             pr->replacement.value = conf->location;
         }
     }
+
+    wd_conf_merge_ptr_value(conf->cookie_domains, prev->cookie_domains, NULL);
+    wd_conf_merge_ptr_value(conf->cookie_paths, prev->cookie_paths, NULL);
 
     clcf = wd_http_conf_get_module_loc_conf(cf, wd_http_core_module);
 
