@@ -60,6 +60,8 @@ wd_event_connect_peer(wd_peer_connection_t *pc)
     c->sendfile = 1;
     c->log_error = pc->log_error;
     c->start_time = wd_current_msec;
+    c->sockaddr = pc->sockaddr;
+    c->socklen = pc->socklen;
 
     if (wd_event_connect_socket_options(pc, s) != WD_OK) {
         goto failed;

@@ -1283,6 +1283,7 @@ static void
 wd_http_upstream_upgrade(wd_http_request_t *r, wd_http_upstream_t *u)
 {
     wd_buf_t *b, *in;
+    wd_chain_t flush;
     wd_connection_t *c;
 
     c = r->connection;
@@ -1317,6 +1318,23 @@ wd_http_upstream_upgrade(wd_http_request_t *r, wd_http_upstream_t *u)
 
     if (c->tcp_nodelay == WD_TCP_NODELAY_UNSET) {
         (void) wd_tcp_nodelay(c);
+    }
+
+    /* the 101 goes out now: nothing else would push it */
+    b = wd_calloc_buf(r->pool);
+
+    if (b == NULL) {
+        wd_http_upstream_finalize_request(r, u, WD_ERROR);
+        return;
+    }
+
+    b->flush = 1;
+    flush.buf = b;
+    flush.next = NULL;
+
+    if (wd_http_output_filter(r, &flush) == WD_ERROR) {
+        wd_http_upstream_finalize_request(r, u, WD_ERROR);
+        return;
     }
 
     if (u->peer.connection->tcp_nodelay == WD_TCP_NODELAY_UNSET) {
@@ -1422,6 +1440,19 @@ wd_http_upstream_process_upgraded(wd_http_request_t *r,
 
     down = &u->buffer;              /* upstream to client */
     up = u->tunnel_up;              /* client to upstream */
+
+    if (c->buffered) {
+        /* the rest of the 101 header goes before any tunnelled byte */
+        if (wd_http_output_filter(r, NULL) == WD_ERROR) {
+            wd_http_upstream_finalize_request(r, u, WD_ERROR);
+            return;
+        }
+
+        if (c->buffered) {
+            wd_event_add_timer(c->write, u->conf->send_timeout);
+            return;
+        }
+    }
 
     client_eof = u->client_eof;
     upstream_eof = u->eof;
