@@ -137,6 +137,7 @@ wd_hash_find(wd_hash_t *hash, wd_uint_t key, u_char *name, size_t len)
 wd_int_t
 wd_hash_keys_array_init(wd_hash_keys_arrays_t *ha, wd_pool_t *pool)
 {
+    wd_memzero(ha, sizeof(wd_hash_keys_arrays_t));
     ha->pool = pool;
 
     if (wd_array_init(&ha->keys, pool, 16, sizeof(wd_hash_key_t)) != WD_OK
@@ -150,27 +151,83 @@ wd_hash_keys_array_init(wd_hash_keys_arrays_t *ha, wd_pool_t *pool)
 }
 
 static wd_hash_key_t *
-wd_hash_keys_find(wd_array_t *a, wd_uint_t key, u_char *name, size_t len)
+wd_hash_keys_find(wd_array_t *a, wd_hash_keys_index_t *ix, wd_uint_t key,
+    u_char *name, size_t len)
+{
+    wd_uint_t i, n;
+    wd_hash_key_t *k;
+
+    if (ix->slots == NULL) {
+        return NULL;
+    }
+
+    k = a->elts;
+
+    for (i = wd_hash_slot(key, ix->mask);; i = (i + 1) & ix->mask) {
+        n = ix->slots[i];
+
+        if (n == 0) {
+            return NULL;
+        }
+
+        if (k[n - 1].key_hash == key && k[n - 1].key.len == len
+            && wd_memcmp(k[n - 1].key.data, name, len) == 0)
+        {
+            return &k[n - 1];
+        }
+    }
+}
+
+static void
+wd_hash_keys_index_put(wd_hash_keys_index_t *ix, wd_array_t *a, wd_uint_t n)
 {
     wd_uint_t i;
     wd_hash_key_t *k;
 
     k = a->elts;
 
-    for (i = 0; i < a->nelts; i++) {
-        if (k[i].key_hash == key && k[i].key.len == len
-            && wd_memcmp(k[i].key.data, name, len) == 0)
-        {
-            return &k[i];
-        }
+    for (i = wd_hash_slot(k[n].key_hash, ix->mask); ix->slots[i];
+         i = (i + 1) & ix->mask)
+    {
+        /* void */
     }
 
-    return NULL;
+    ix->slots[i] = n + 1;
+}
+
+/* Indexes the array's last element; the index is rebuilt twice as large
+ * when it would be more than half full. */
+static wd_int_t
+wd_hash_keys_index_add(wd_hash_keys_index_t *ix, wd_array_t *a,
+    wd_pool_t *pool)
+{
+    wd_uint_t n, size;
+
+    if (ix->slots && 2 * a->nelts <= ix->mask + 1) {
+        wd_hash_keys_index_put(ix, a, a->nelts - 1);
+        return WD_OK;
+    }
+
+    for (size = 16; size < 4 * a->nelts; size <<= 1) { /* void */ }
+
+    ix->slots = wd_pcalloc(pool, size * sizeof(wd_uint_t));
+
+    if (ix->slots == NULL) {
+        return WD_ERROR;
+    }
+
+    ix->mask = size - 1;
+
+    for (n = 0; n < a->nelts; n++) {
+        wd_hash_keys_index_put(ix, a, n);
+    }
+
+    return WD_OK;
 }
 
 static wd_int_t
-wd_hash_keys_push(wd_array_t *a, wd_pool_t *pool, u_char *name, size_t len,
-    void *value)
+wd_hash_keys_push(wd_array_t *a, wd_hash_keys_index_t *ix, wd_pool_t *pool,
+    u_char *name, size_t len, void *value)
 {
     wd_hash_key_t *k;
 
@@ -191,7 +248,7 @@ wd_hash_keys_push(wd_array_t *a, wd_pool_t *pool, u_char *name, size_t len,
     k->key.data[len] = '\0';
     k->value = value;
 
-    return WD_OK;
+    return wd_hash_keys_index_add(ix, a, pool);
 }
 
 /* Adds "*.S" (exact_too = 0) or ".S" (exact_too = 1) under suffix S. */
@@ -211,12 +268,15 @@ wd_hash_add_head(wd_hash_keys_arrays_t *ha, u_char *suffix, size_t len,
     }
 
     key = wd_hash_strlow(lc, suffix, len);
-    k = wd_hash_keys_find(&ha->head, key, lc, len);
+    k = wd_hash_keys_find(&ha->head, &ha->head_index, key, lc, len);
 
     if (k == NULL) {
         e = wd_pcalloc(ha->pool, sizeof(wd_hash_wc_entry_t));
 
-        if (e == NULL || wd_hash_keys_push(&ha->head, ha->pool, lc, len, e)) {
+        if (e == NULL
+            || wd_hash_keys_push(&ha->head, &ha->head_index, ha->pool, lc,
+                                 len, e) != WD_OK)
+        {
             return WD_ERROR;
         }
 
@@ -270,11 +330,12 @@ wd_hash_add_wildcard(wd_hash_keys_arrays_t *ha, wd_str_t *key, void *value)
 
         hk = wd_hash_strlow(lc, name, len - 2);
 
-        if (wd_hash_keys_find(&ha->tail, hk, lc, len - 2)) {
+        if (wd_hash_keys_find(&ha->tail, &ha->tail_index, hk, lc, len - 2)) {
             return WD_BUSY;
         }
 
-        return wd_hash_keys_push(&ha->tail, ha->pool, lc, len - 2, value);
+        return wd_hash_keys_push(&ha->tail, &ha->tail_index, ha->pool, lc,
+                                 len - 2, value);
     }
 
     return WD_DECLINED;
@@ -305,13 +366,14 @@ wd_hash_add_key(wd_hash_keys_arrays_t *ha, wd_str_t *key, void *value,
     }
 
     hk = wd_hash_strlow(lc, key->data, key->len);
-    k = wd_hash_keys_find(&ha->keys, hk, lc, key->len);
+    k = wd_hash_keys_find(&ha->keys, &ha->keys_index, hk, lc, key->len);
 
     if (k) {
         return WD_BUSY;
     }
 
-    return wd_hash_keys_push(&ha->keys, ha->pool, lc, key->len, value);
+    return wd_hash_keys_push(&ha->keys, &ha->keys_index, ha->pool, lc,
+                             key->len, value);
 }
 
 wd_int_t

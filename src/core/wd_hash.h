@@ -32,12 +32,23 @@ typedef struct {
     wd_hash_t tail;         /* prefix P of "P.*" -> value */
 } wd_hash_combined_t;
 
+/* Where the keys of one of the arrays below are, by hash, so that adding
+ * a key finds a duplicate without a scan.  A slot holds an element's
+ * index + 1; 0 is free. */
+typedef struct {
+    wd_uint_t *slots;
+    wd_uint_t mask;
+} wd_hash_keys_index_t;
+
 /* Keys collected while the configuration is read. */
 typedef struct {
     wd_array_t keys;        /* wd_hash_key_t, exact */
     wd_array_t head;        /* wd_hash_key_t, value: wd_hash_wc_entry_t */
     wd_array_t tail;        /* wd_hash_key_t */
     wd_pool_t *pool;
+    wd_hash_keys_index_t keys_index;
+    wd_hash_keys_index_t head_index;
+    wd_hash_keys_index_t tail_index;
 } wd_hash_keys_arrays_t;
 
 #define WD_HASH_WILDCARD_KEY 1  /* the key may be a wildcard */

@@ -74,11 +74,21 @@ wd_regex_compile(wd_regex_compile_t *rc)
             return WD_ERROR;
         }
 
-        p = wd_slprintf(rc->err.data, rc->err.data + 256,
-                        "pcre2_compile() failed: %s in \"%.*s\" at \"%.*s\"",
-                        errstr, wd_str_fmt(&rc->pattern),
-                        (int) (rc->pattern.len - erroff),
-                        rc->pattern.data + erroff);
+        /* as nginx: no "at" part when the pattern ended too early */
+        if (erroff >= rc->pattern.len) {
+            p = wd_slprintf(rc->err.data, rc->err.data + 256,
+                            "pcre2_compile() failed: %s in \"%.*s\"", errstr,
+                            wd_str_fmt(&rc->pattern));
+
+        } else {
+            p = wd_slprintf(rc->err.data, rc->err.data + 256,
+                            "pcre2_compile() failed: %s in \"%.*s\" at "
+                            "\"%.*s\"",
+                            errstr, wd_str_fmt(&rc->pattern),
+                            (int) (rc->pattern.len - erroff),
+                            rc->pattern.data + erroff);
+        }
+
         rc->err.len = p - rc->err.data;
 
         return WD_ERROR;

@@ -1,7 +1,7 @@
 /*
  * Unit tests of src/core/wd_hash.c: exact keys, the three wildcard forms
- * server names use, which match wins, malformed wildcards, collisions
- * and a few thousand keys.
+ * server names use, which match wins, malformed wildcards, collisions,
+ * a few thousand keys, and duplicates found among many more.
  */
 
 #include "../wd_unit.h"
@@ -414,6 +414,48 @@ START_TEST(test_thousands_of_keys)
 }
 END_TEST
 
+/* Each key added is checked against those already there through an index:
+ * with a scan instead, adding these would take well over Check's timeout. */
+START_TEST(test_duplicates_among_many_keys)
+{
+    char name[64];
+    uintptr_t i;
+
+    for (i = 0; i < 150000; i++) {
+        snprintf(name, sizeof(name), "key%lu", (unsigned long) i);
+        add_ok(name, (void *) (i + 1), 0);
+    }
+
+    for (i = 0; i < 20000; i++) {
+        snprintf(name, sizeof(name), "*.head%lu.com", (unsigned long) i);
+        add_wc(name, (void *) (i + 1));
+        snprintf(name, sizeof(name), "tail%lu.*", (unsigned long) i);
+        add_wc(name, (void *) (i + 1));
+    }
+
+    for (i = 0; i < 150000; i += 997) {
+        snprintf(name, sizeof(name), "KEY%lu", (unsigned long) i);
+        ck_assert_int_eq(add(name, &v[0], 0), WD_BUSY);
+    }
+
+    for (i = 0; i < 20000; i += 101) {
+        snprintf(name, sizeof(name), ".HEAD%lu.com", (unsigned long) i);
+        ck_assert_int_eq(add(name, &v[0], WD_HASH_WILDCARD_KEY), WD_BUSY);
+        snprintf(name, sizeof(name), "Tail%lu.*", (unsigned long) i);
+        ck_assert_int_eq(add(name, &v[0], WD_HASH_WILDCARD_KEY), WD_BUSY);
+    }
+
+    ck_assert_uint_eq(ha.keys.nelts, 150000);
+    ck_assert_uint_eq(ha.head.nelts, 20000);
+    ck_assert_uint_eq(ha.tail.nelts, 20000);
+
+    build();
+    ck_assert_ptr_eq(find("key149999"), (void *) 150000);
+    ck_assert_ptr_eq(find("a.head19999.com"), (void *) 20000);
+    ck_assert_ptr_eq(find("tail7.example.org"), (void *) 8);
+}
+END_TEST
+
 static Suite *
 hash_suite(void)
 {
@@ -443,6 +485,7 @@ hash_suite(void)
     tcase_add_test(tc, test_malformed_wildcards);
     tcase_add_test(tc, test_wildcard_duplicates);
     tcase_add_test(tc, test_thousands_of_keys);
+    tcase_add_test(tc, test_duplicates_among_many_keys);
     suite_add_tcase(s, tc);
 
     return s;
