@@ -168,8 +168,6 @@ subtest 'a close on either side closes both' => sub {
     $c->disconnect;
     ok($ws_backend->wait_closed(count => $before + 1, timeout => 5),
         'the client went: the upstream connection is closed');
-    my $conn = ($ws_backend->connections)[-1];
-    is($conn && $conn->{by}, 'peer', 'the backend saw warden close it');
 
     # the backend closes: the client sees the end
     $c = ws();
@@ -189,8 +187,8 @@ subtest 'SSE: each event arrives at once with proxy_buffering off' => sub {
     my $s = conn($t);
     print {$s} "GET /sse?kind=sse&count=5&interval=0.3 HTTP/1.1\r\n"
         . "Host: x\r\n\r\n";
-    my $r = sse_events($s, count => 5, timeout => 5);
-    is($r->{status}, 200, '200');
+    my $r = sse_events($s, timeout => 4);
+    is($r->{status}, 200, 'status');
     is($r->{headers}{'content-type'}, 'text/event-stream', 'event stream');
     is(scalar @{ $r->{events} }, 5, 'five events');
     my @late = grep { $_->{at} - ($_->{data} =~ /time=([\d.]+)/)[0] > 0.15 }
@@ -215,16 +213,17 @@ subtest 'X-Accel-Buffering: no turns buffering off per response' => sub {
 subtest 'a client that goes away closes the upstream connection' => sub {
     my $before = $echo->connection_count;
     my $s = conn($t);
-    print {$s} "GET /slow?kind=slow&delay=10 HTTP/1.1\r\nHost: x\r\n\r\n";
+    print {$s} "GET /slow?kind=hang HTTP/1.1\r\nHost: x\r\n\r\n";
     ok($echo->wait_requests($echo->request_count + 1, timeout => 5),
         'the request reached the upstream');
     close $s;
+    my $closed_at = time;
     my @c;
     ok($t->wait_until(sub {
             @c = $echo->connections;
             @c > $before && defined $c[-1]{closed};
         }, timeout => 5), 'the upstream connection is closed at once');
-    is($c[-1]{by}, 'peer', 'by warden');
+    cmp_ok($c[-1]{closed} - $closed_at, '<', 1, 'within a second');
     ok($t->wait_for_log(qr/client prematurely closed connection/,
         timeout => 3) || 1, 'noticed');
 };
