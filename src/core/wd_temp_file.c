@@ -48,7 +48,7 @@ wd_create_temp_file(wd_file_t *file, wd_path_t *path, wd_pool_t *pool,
     wd_uint_t persistent, wd_uint_t clean, wd_uint_t access)
 {
     static uint32_t counter;
-    wd_uint_t tries;
+    wd_uint_t tries, made_dirs;
     wd_err_t err;
     wd_pool_cleanup_t *cln;
     wd_pool_cleanup_file_t *clnf;
@@ -74,8 +74,15 @@ wd_create_temp_file(wd_file_t *file, wd_path_t *path, wd_pool_t *pool,
         counter = (uint32_t) wd_pid * 1000;
     }
 
+    made_dirs = 0;
+
     for (tries = 0; tries < 100; tries++) {
-        wd_temp_file_name(path, file->name.data, ++counter % 1000000000);
+        /* a retry after making the level directories keeps the name */
+        if (!made_dirs) {
+            wd_temp_file_name(path, file->name.data, ++counter % 1000000000);
+        }
+
+        made_dirs = 0;
 
         file->fd = wd_open_file(file->name.data, WD_FILE_RDWR,
                                 O_CREAT | O_EXCL, access ? access : 0600);
@@ -99,6 +106,7 @@ wd_create_temp_file(wd_file_t *file, wd_path_t *path, wd_pool_t *pool,
         if (err == WD_ENOENT && path->len
             && wd_create_temp_dirs(path, file->name.data, file->log) == WD_OK)
         {
+            made_dirs = 1;
             continue;
         }
 

@@ -253,6 +253,11 @@ struct wd_http_upstream_s {
     wd_chain_t *free_bufs;
     wd_buf_tag_t tag;
 
+    /* buffering on and every buffer waiting for the client: the body
+     * goes on through a temporary file */
+    wd_temp_file_t *temp_file;
+    wd_buf_t *temp_buf;         /* read into, written out at once */
+
     /* the protocol module's hooks */
     wd_int_t (*create_request)(wd_http_request_t *r);
     wd_int_t (*reinit_request)(wd_http_request_t *r);

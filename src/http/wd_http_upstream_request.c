@@ -41,6 +41,10 @@ static wd_int_t wd_http_upstream_read_body(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_buf_t *wd_http_upstream_raw_buf(wd_http_request_t *r,
     wd_http_upstream_t *u);
+static wd_buf_t *wd_http_upstream_temp_buf(wd_http_request_t *r,
+    wd_http_upstream_t *u);
+static wd_int_t wd_http_upstream_spill(wd_http_request_t *r,
+    wd_http_upstream_t *u, wd_chain_t **from);
 static void wd_http_upstream_upgrade(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static void wd_http_upstream_upgraded_upstream(wd_http_request_t *r,
@@ -1072,6 +1076,7 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
 {
     ssize_t n;
     wd_buf_t *b;
+    wd_uint_t spill;
     wd_msec_t delay;
     wd_connection_t *pc;
     off_t allowed, elapsed;
@@ -1079,11 +1084,22 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
     pc = u->peer.connection;
 
     while (pc->read->ready && !pc->read->delayed && !u->done && !u->eof) {
+        wd_chain_t **from;
+
         b = wd_http_upstream_raw_buf(r, u);
+        spill = 0;
 
         if (b == NULL) {
-            return WD_OK;
+            b = wd_http_upstream_temp_buf(r, u);
+
+            if (b == NULL) {
+                return WD_OK;
+            }
+
+            spill = 1;
         }
+
+        from = u->last_out;
 
         if (u->limit_rate) {
             /* proxy_limit_rate: no faster than the rate since the start */
@@ -1135,7 +1151,108 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
         if (u->input_filter(u->input_filter_ctx, b, n) != WD_OK) {
             return WD_ERROR;
         }
+
+        if (spill && wd_http_upstream_spill(r, u, from) != WD_OK) {
+            return WD_ERROR;
+        }
     }
+
+    return WD_OK;
+}
+
+/* The buffer to read into when the memory ones all wait for the client
+ * and a temporary file may still grow. */
+static wd_buf_t *
+wd_http_upstream_temp_buf(wd_http_request_t *r, wd_http_upstream_t *u)
+{
+    wd_http_upstream_conf_t *conf;
+
+    conf = u->conf;
+
+    if (!u->buffering || conf->max_temp_file_size == 0
+        || (u->temp_file
+            && u->temp_file->offset >= (off_t) conf->max_temp_file_size))
+    {
+        return NULL;
+    }
+
+    if (u->temp_file == NULL) {
+        u->temp_file = wd_pcalloc(r->pool, sizeof(wd_temp_file_t));
+
+        if (u->temp_file == NULL) {
+            return NULL;
+        }
+
+        u->temp_file->file.fd = WD_INVALID_FD;
+        u->temp_file->file.log = r->connection->log;
+        u->temp_file->path = conf->temp_path;
+        u->temp_file->pool = r->pool;
+        u->temp_file->log_level = WD_LOG_WARN;
+        u->temp_file->warn = "an upstream response is buffered to "
+                             "a temporary file";
+    }
+
+    if (u->temp_buf == NULL) {
+        u->temp_buf = wd_create_temp_buf(r->pool,
+                                         conf->temp_file_write_size);
+
+        if (u->temp_buf == NULL) {
+            return NULL;
+        }
+    }
+
+    u->temp_buf->pos = u->temp_buf->start;
+    u->temp_buf->last = u->temp_buf->start;
+
+    return u->temp_buf;
+}
+
+/* Writes the slices the input filter just made from the temporary
+ * buffer to the file, and makes them point into the file instead. */
+static wd_int_t
+wd_http_upstream_spill(wd_http_request_t *r, wd_http_upstream_t *u,
+    wd_chain_t **from)
+{
+    off_t offset;
+    ssize_t n;
+    wd_buf_t *b;
+    wd_chain_t *cl, one;
+
+    (void) r;
+
+    for (cl = *from; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->last_buf || b->pos == b->last) {
+            continue;
+        }
+
+        offset = u->temp_file->offset;
+
+        one.buf = b;
+        one.next = NULL;
+
+        n = wd_write_chain_to_temp_file(u->temp_file, &one);
+
+        if (n == WD_ERROR) {
+            return WD_ERROR;
+        }
+
+        b->file = &u->temp_file->file;
+        b->file_pos = offset;
+        b->file_last = offset + (b->last - b->pos);
+        b->in_file = 1;
+        b->temporary = 0;
+        b->memory = 0;
+        b->shadow = NULL;
+        b->pos = NULL;
+        b->last = NULL;
+        b->start = NULL;
+        b->end = NULL;
+    }
+
+    u->temp_buf->pos = u->temp_buf->start;
+    u->temp_buf->last = u->temp_buf->start;
 
     return WD_OK;
 }

@@ -142,7 +142,9 @@ static wd_str_t wd_http_proxy_hop_headers[] = {
     wd_null_string
 };
 
-#define WD_HTTP_PROXY_UNSET_BUFS (wd_int_t) WD_CONF_UNSET
+static wd_path_init_t wd_http_proxy_temp_path = {
+    wd_string(WD_HTTP_PROXY_TEMP_PATH), { 1, 2, 0 }
+};
 
 #define wd_proxy_offset(field) offsetof(wd_http_proxy_loc_conf_t, field)
 #define wd_proxy_up(field)                                                     \
@@ -1770,6 +1772,7 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     conf->upstream.force_ranges = WD_CONF_UNSET;
 
     conf->upstream.limit_rate = WD_CONF_UNSET_PTR;
+    conf->upstream.temp_path = WD_CONF_UNSET_PTR;
     conf->upstream.local = WD_CONF_UNSET_PTR;
     conf->upstream.hide_headers = WD_CONF_UNSET_PTR;
     conf->upstream.pass_headers = WD_CONF_UNSET_PTR;
@@ -2009,24 +2012,11 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
                                        | WD_HTTP_UPSTREAM_FT_OFF;
     }
 
-    if (conf->upstream.temp_path == NULL) {
-        conf->upstream.temp_path = prev->upstream.temp_path;
-    }
-
-    if (conf->upstream.temp_path == NULL) {
-        conf->upstream.temp_path = wd_pcalloc(cf->pool, sizeof(wd_path_t));
-
-        if (conf->upstream.temp_path == NULL) {
-            return WD_CONF_ERROR;
-        }
-
-        wd_str_set(&conf->upstream.temp_path->name, "proxy_temp");
-
-        if (wd_conf_full_name(cf->cycle, &conf->upstream.temp_path->name, 0)
-            != WD_OK)
-        {
-            return WD_CONF_ERROR;
-        }
+    if (wd_conf_merge_path_value(cf, &conf->upstream.temp_path,
+                                 prev->upstream.temp_path,
+                                 &wd_http_proxy_temp_path) != WD_CONF_OK)
+    {
+        return WD_CONF_ERROR;
     }
 
     if (wd_http_upstream_hide_headers_hash(cf, &conf->upstream,
