@@ -40,7 +40,12 @@ static void wd_http_upstream_process_body(wd_http_request_t *r,
 static wd_int_t wd_http_upstream_read_body(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_buf_t *wd_http_upstream_raw_buf(wd_http_request_t *r,
-    wd_http_upstream_t *u);
+    wd_http_upstream_t *u, wd_uint_t tail);
+static ssize_t wd_http_upstream_readv(wd_connection_t *c, wd_buf_t **bufs,
+    wd_uint_t n, size_t limit);
+
+/* Buffers one readv() may fill. */
+#define WD_HTTP_UPSTREAM_READV 16
 static wd_buf_t *wd_http_upstream_temp_buf(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_int_t wd_http_upstream_spill(wd_http_request_t *r,
@@ -971,6 +976,7 @@ static void
 wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_uint_t from_downstream)
 {
+    off_t received, sent;
     wd_int_t rc;
     wd_buf_t *b;
     wd_chain_t *cl;
@@ -983,6 +989,9 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
     pc = u->peer.connection;
 
     for (;;) {
+        received = u->state->bytes_received;
+        sent = c->sent;
+
         if (pc && !u->done && !u->eof && !u->error) {
             rc = wd_http_upstream_read_body(r, u);
 
@@ -1037,8 +1046,9 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
             return;
         }
 
+        /* again while bytes move one way or the other */
         if (pc == NULL || !pc->read->ready || pc->read->delayed
-            || wd_http_upstream_raw_buf(r, u) == NULL)
+            || (u->state->bytes_received == received && c->sent == sent))
         {
             break;
         }
@@ -1074,32 +1084,58 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
 static wd_int_t
 wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
 {
-    ssize_t n;
-    wd_buf_t *b;
-    wd_uint_t spill;
-    wd_msec_t delay;
-    wd_connection_t *pc;
     off_t allowed, elapsed;
+    size_t room, take;
+    ssize_t n;
+    wd_buf_t *b, *bufs[WD_HTTP_UPSTREAM_READV];
+    wd_uint_t i, nbufs, spill;
+    wd_msec_t delay;
+    wd_chain_t **from;
+    wd_connection_t *pc;
 
     pc = u->peer.connection;
 
     while (pc->read->ready && !pc->read->delayed && !u->done && !u->eof) {
-        wd_chain_t **from;
-
-        b = wd_http_upstream_raw_buf(r, u);
+        nbufs = 0;
         spill = 0;
+        room = 0;
 
-        if (b == NULL) {
+        /* with buffering on, one read fills every free buffer it can */
+        for (b = wd_http_upstream_raw_buf(r, u, 1); b;
+             b = (u->buffering && nbufs < WD_HTTP_UPSTREAM_READV)
+                     ? wd_http_upstream_raw_buf(r, u, 0) : NULL)
+        {
+            b->recycled = 1;        /* taken for this read */
+            bufs[nbufs++] = b;
+            room += b->end - b->last;
+
+            if (nbufs == WD_HTTP_UPSTREAM_READV) {
+                break;
+            }
+        }
+
+        if (nbufs == 0) {
+            if (r->connection->write->ready && !r->connection->write->delayed
+                && !r->connection->error)
+            {
+                /* the client takes data: send before spilling to disk */
+                return WD_OK;
+            }
+
             b = wd_http_upstream_temp_buf(r, u);
 
             if (b == NULL) {
                 return WD_OK;
             }
 
+            bufs[nbufs++] = b;
+            room = b->end - b->last;
             spill = 1;
         }
 
-        from = u->last_out;
+        for (i = 0; i < nbufs; i++) {
+            bufs[i]->recycled = 0;
+        }
 
         if (u->limit_rate) {
             /* proxy_limit_rate: no faster than the rate since the start */
@@ -1114,15 +1150,12 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
                 return WD_OK;
             }
 
-            if ((off_t) (b->end - b->last) > allowed) {
-                n = pc->recv(pc, b->last, (size_t) allowed);
-                goto got;
+            if ((off_t) room > allowed) {
+                room = (size_t) allowed;
             }
         }
 
-        n = pc->recv(pc, b->last, b->end - b->last);
-
-    got:
+        n = wd_http_upstream_readv(pc, bufs, nbufs, room);
 
         if (n == WD_AGAIN) {
             return WD_OK;
@@ -1146,10 +1179,17 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
         }
 
         u->state->bytes_received += n;
-        b->last += n;
+        from = u->last_out;
 
-        if (u->input_filter(u->input_filter_ctx, b, n) != WD_OK) {
-            return WD_ERROR;
+        for (i = 0; i < nbufs && n > 0; i++) {
+            b = bufs[i];
+            take = wd_min((size_t) n, (size_t) (b->end - b->last));
+            b->last += take;
+            n -= take;
+
+            if (u->input_filter(u->input_filter_ctx, b, take) != WD_OK) {
+                return WD_ERROR;
+            }
         }
 
         if (spill && wd_http_upstream_spill(r, u, from) != WD_OK) {
@@ -1158,6 +1198,69 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
     }
 
     return WD_OK;
+}
+
+/* One readv() into the room of bufs, at most limit bytes: what recv()
+ * returns (bytes, 0 at the end, WD_AGAIN, WD_ERROR). */
+static ssize_t
+wd_http_upstream_readv(wd_connection_t *c, wd_buf_t **bufs, wd_uint_t n,
+    size_t limit)
+{
+    size_t size;
+    ssize_t got;
+    wd_err_t err;
+    wd_uint_t i, niov;
+    struct iovec iov[WD_HTTP_UPSTREAM_READV];
+
+    if (n == 1) {
+        return c->recv(c, bufs[0]->last,
+                       wd_min(limit, (size_t) (bufs[0]->end - bufs[0]->last)));
+    }
+
+    niov = 0;
+    size = 0;
+
+    for (i = 0; i < n && size < limit; i++) {
+        iov[niov].iov_base = bufs[i]->last;
+        iov[niov].iov_len = wd_min((size_t) (bufs[i]->end - bufs[i]->last),
+                                   limit - size);
+        size += iov[niov].iov_len;
+        niov++;
+    }
+
+    for (;;) {
+        got = readv(c->fd, iov, (int) niov);
+
+        if (got == 0) {
+            c->read->ready = 0;
+            c->read->eof = 1;
+            return 0;
+        }
+
+        if (got > 0) {
+            if ((size_t) got < size && !c->read->pending_eof) {
+                c->read->ready = 0;
+            }
+
+            return got;
+        }
+
+        err = wd_socket_errno;
+
+        if (err == WD_EINTR) {
+            continue;
+        }
+
+        if (err == WD_EAGAIN) {
+            c->read->ready = 0;
+            return WD_AGAIN;
+        }
+
+        c->read->error = 1;
+        wd_connection_error(c, err, "readv() failed");
+
+        return WD_ERROR;
+    }
 }
 
 /* The buffer to read into when the memory ones all wait for the client
@@ -1261,7 +1364,8 @@ wd_http_upstream_spill(wd_http_request_t *r, wd_http_upstream_t *u,
  * went out, or a new one while proxy_buffers allows (with buffering off
  * only the header buffer, reused once sent). */
 static wd_buf_t *
-wd_http_upstream_raw_buf(wd_http_request_t *r, wd_http_upstream_t *u)
+wd_http_upstream_raw_buf(wd_http_request_t *r, wd_http_upstream_t *u,
+    wd_uint_t tail)
 {
     size_t size;
     wd_buf_t *b;
@@ -1284,13 +1388,17 @@ wd_http_upstream_raw_buf(wd_http_request_t *r, wd_http_upstream_t *u)
     /* the one being filled: appending keeps its earlier slices valid */
     for (raw = u->raw_all; raw->next; raw = raw->next) { /* void */ }
 
-    if (raw->buf->last < raw->buf->end) {
+    if (tail && raw->buf->last < raw->buf->end) {
         return raw->buf;
     }
 
     /* a buffer none of whose slices is still waiting to be sent */
     for (raw = u->raw_all; raw; raw = raw->next) {
         b = raw->buf;
+
+        if (b->recycled) {
+            continue;               /* already taken for this read */
+        }
 
         for (cl = u->busy_bufs; cl; cl = cl->next) {
             if (cl->buf->shadow == b && wd_buf_size(cl->buf)) {
