@@ -469,14 +469,18 @@ wd_http_upstream_rr_account(wd_peer_connection_t *pc,
 void
 wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers)
 {
-    wd_uint_t i;
+    wd_uint_t i, holder, me;
 
     if (peers->lock == NULL) {
         return;
     }
 
+    me = (wd_uint_t) getpid();
+
     for (;;) {
-        if (*peers->lock == 0 && wd_atomic_cmp_set(peers->lock, 0, 1)) {
+        holder = *peers->lock;
+
+        if (holder == 0 && wd_atomic_cmp_set(peers->lock, 0, me)) {
             return;
         }
 
@@ -484,10 +488,20 @@ wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers)
             wd_cpu_pause();
         }
 
-        if (*peers->lock) {
-            /* a holder that is not running: let it */
-            sched_yield();
+        holder = *peers->lock;
+
+        if (holder == 0) {
+            continue;
         }
+
+        /* the lock holds its holder's pid: a worker killed while it held
+         * the lock must not wedge the others */
+        if (kill((pid_t) holder, 0) == -1 && errno == ESRCH) {
+            (void) wd_atomic_cmp_set(peers->lock, holder, 0);
+            continue;
+        }
+
+        sched_yield();
     }
 }
 

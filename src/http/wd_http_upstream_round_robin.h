@@ -59,7 +59,8 @@ struct wd_http_upstream_rr_peers_s {
     unsigned weighted:1;
 
     wd_str_t *name;             /* the group */
-    wd_atomic_t *lock;          /* the zone's lock, NULL without "zone" */
+    wd_atomic_t *lock;          /* the zone's lock (its holder's pid, 0:
+                                 * free), NULL without "zone" */
 
     wd_http_upstream_rr_peers_t *next;  /* the backup peers */
     wd_http_upstream_rr_peer_t *peer;
@@ -86,7 +87,7 @@ void wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc,
     void *data, wd_uint_t state);
 
 /* The zone's lock around a change of shared peer state (no-ops without
- * a zone). */
+ * a zone).  A lock whose holder died is taken over. */
 void wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers);
 void wd_http_upstream_rr_peers_unlock(wd_http_upstream_rr_peers_t *peers);
 

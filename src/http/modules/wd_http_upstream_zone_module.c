@@ -246,8 +246,14 @@ wd_http_upstream_init_zone(wd_shm_zone_t *shm_zone, void *data)
                      / sizeof(wd_http_upstream_zone_slot_t);
     }
 
-    /* the old workers still run: take the lock for the new bindings */
-    while (!wd_atomic_cmp_set(&sh->lock, 0, 1)) {
+    /* the old workers still run: take the lock for the new bindings (a
+     * lock left by a killed worker is taken over) */
+    while (!wd_atomic_cmp_set(&sh->lock, 0, (wd_uint_t) getpid())) {
+        if (kill((pid_t) sh->lock, 0) == -1 && errno == ESRCH) {
+            (void) wd_atomic_cmp_set(&sh->lock, sh->lock, 0);
+            continue;
+        }
+
         sched_yield();
     }
 
