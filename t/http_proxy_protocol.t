@@ -107,6 +107,9 @@ subtest 'version 1' => sub {
     is(body(v1('TCP6', '2001:db8::1', '2001:db8::2', 1, 65535) . $GET),
         "200 pa=2001:db8::1 pp=1 sa=2001:db8::2 sp=65535 ra=127.0.0.1\n",
         'TCP6');
+    is(body(v1('TCP4', '192.0.2.1', '0.0.0.0', 0, 80) . $GET),
+        "200 pa=192.0.2.1 pp= sa=0.0.0.0 sp=80 ra=127.0.0.1\n",
+        'port 0 shows as empty');
     is(body("PROXY UNKNOWN\r\n$GET"), "200 pa= pp= sa= sp= ra=127.0.0.1\n",
         'UNKNOWN: no addresses');
     is(body("PROXY UNKNOWN 2001:db8::1 2001:db8::2 1 2\r\n$GET"),

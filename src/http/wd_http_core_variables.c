@@ -297,6 +297,7 @@ static wd_int_t
 wd_http_variable_proxy_protocol_port(wd_http_request_t *r,
     wd_http_variable_value_t *v, uintptr_t data)
 {
+    in_port_t port;
     wd_proxy_protocol_t *pp;
 
     pp = r->connection->proxy_protocol;
@@ -306,8 +307,14 @@ wd_http_variable_proxy_protocol_port(wd_http_request_t *r,
         return WD_OK;
     }
 
-    return wd_http_variable_number(r, v,
-                                   *(in_port_t *) ((char *) pp + data));
+    /* port 0 shows as empty, as $remote_port does */
+    port = *(in_port_t *) ((char *) pp + data);
+
+    if (port == 0) {
+        return wd_http_variable_set(v, (u_char *) "", 0);
+    }
+
+    return wd_http_variable_number(r, v, port);
 }
 
 static wd_int_t

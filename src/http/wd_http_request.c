@@ -379,6 +379,7 @@ wd_http_wait_request_handler(wd_event_t *rev)
              * bounds the whole wait */
             if (!rev->timer_set) {
                 wd_event_add_timer(rev, c->listening->post_accept_timeout);
+                wd_reusable_connection(c, 1);
             }
 
             if (b->pos == b->last) {

@@ -178,8 +178,8 @@ wd_http_realip_forwarded_for(wd_http_request_t *r, wd_addr_t *addr,
                                     lines[i]->value.len, rlcf->from, 1);
 
         if (rc != WD_OK) {
-            /* an untrusted address ended the search: the one before it
-             * (from a later line) stands */
+            /* the walk stopped in this line; if it took nothing from it,
+             * what the later lines gave stands */
             return (rc == WD_DECLINED && i < n) ? WD_DONE : rc;
         }
     }
