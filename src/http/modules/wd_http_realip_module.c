@@ -100,7 +100,7 @@ wd_http_realip_get_ctx(wd_http_request_t *r)
 
     ctx = wd_http_get_module_ctx(r, wd_http_realip_module);
 
-    if (ctx == NULL && r->internal) {
+    if (ctx == NULL && (r->internal || r->filter_finalize)) {
         for (cln = r->pool->cleanup; cln; cln = cln->next) {
             if (cln->handler == wd_http_realip_cleanup) {
                 return cln->data;
