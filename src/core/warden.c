@@ -34,6 +34,22 @@ wd_nginx_named(char *argv0)
     return strcmp(base, "nginx") == 0;
 }
 
+/* "--with-..." or "--without-..." arguments for nginx's modules, after
+ * a space when something came before them on the line. */
+static void
+wd_show_nginx_modules(const char *args, wd_uint_t space)
+{
+    if (args[0] == '\0') {
+        return;
+    }
+
+    if (space) {
+        wd_log_stderr_raw(" ");
+    }
+
+    wd_log_stderr_raw(args);
+}
+
 static void
 wd_show_version_info(wd_options_t *opt, char *argv0)
 {
@@ -87,13 +103,11 @@ wd_show_version_info(wd_options_t *opt, char *argv0)
         wd_log_stderr_raw(buf);
         wd_log_stderr_raw("TLS SNI support enabled\n");
         wd_log_stderr_raw("configure arguments: " WD_CONFIGURE_ARGS);
-
-        if (WD_NGINX_WITHOUT[0] != '\0') {
-            if (WD_CONFIGURE_ARGS[0] != '\0') {
-                wd_log_stderr_raw(" ");
-            }
-            wd_log_stderr_raw(WD_NGINX_WITHOUT);
-        }
+        wd_show_nginx_modules(WD_NGINX_WITH,
+                              WD_CONFIGURE_ARGS[0] != '\0');
+        wd_show_nginx_modules(WD_NGINX_WITHOUT,
+                              WD_CONFIGURE_ARGS[0] != '\0'
+                                  || WD_NGINX_WITH[0] != '\0');
 
         wd_log_stderr_raw("\n");
     }

@@ -51,6 +51,7 @@ enum {
 #include <wd_times.h>
 #include <wd_parse.h>
 #include <wd_inet.h>
+#include <wd_proxy_protocol.h>
 #include <wd_shmem.h>
 #include <wd_regex.h>
 #include <wd_conf_file.h>

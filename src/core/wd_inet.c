@@ -321,6 +321,112 @@ wd_parse_addr(wd_pool_t *pool, wd_addr_t *addr, u_char *text, size_t len)
     return WD_DECLINED;
 }
 
+wd_int_t
+wd_parse_addr_port(wd_pool_t *pool, wd_addr_t *addr, u_char *text,
+    size_t len)
+{
+    u_char *host, *colon, *last;
+    size_t host_len;
+    wd_int_t rc, port;
+
+    rc = wd_parse_addr(pool, addr, text, len);
+
+    if (rc != WD_DECLINED) {
+        return rc;
+    }
+
+    last = text + len;
+
+    if (len && text[0] == '[') {
+        colon = wd_strlchr(text, last, ']');
+
+        if (colon == NULL || last - colon < 2 || colon[1] != ':') {
+            return WD_DECLINED;
+        }
+
+        host = text + 1;
+        host_len = colon - host;
+        colon++;
+
+    } else {
+        colon = wd_strlchr(text, last, ':');
+
+        if (colon == NULL) {
+            return WD_DECLINED;
+        }
+
+        host = text;
+        host_len = colon - text;
+    }
+
+    port = wd_atoi(colon + 1, last - colon - 1);
+
+    if (port < 1 || port > 65535) {
+        return WD_DECLINED;
+    }
+
+    rc = wd_parse_addr(pool, addr, host, host_len);
+
+    if (rc != WD_OK) {
+        return rc;
+    }
+
+    wd_inet_set_port(addr->sockaddr, (in_port_t) port);
+
+    return WD_OK;
+}
+
+wd_int_t
+wd_inet_forwarded_addr(wd_pool_t *pool, wd_addr_t *addr, u_char *value,
+    size_t len, wd_array_t *trusted, wd_uint_t recursive)
+{
+    u_char *p, *last;
+    wd_addr_t next;
+    wd_uint_t found;
+
+    last = value + len;
+    found = 0;
+
+    do {
+        if (wd_cidr_match(addr->sockaddr, trusted) != WD_OK) {
+            goto done;
+        }
+
+        /* the last element: what follows the last ' ' or ',' */
+        while (last > value && (last[-1] == ' ' || last[-1] == ',')) {
+            last--;
+        }
+
+        for (p = last; p > value && p[-1] != ' ' && p[-1] != ','; p--) {
+            /* void */
+        }
+
+        if (p == last) {
+            goto done;
+        }
+
+        switch (wd_parse_addr_port(pool, &next, p, last - p)) {
+        case WD_OK:
+            break;
+        case WD_ERROR:
+            return WD_ERROR;
+        default:
+            goto done;
+        }
+
+        *addr = next;
+        found = 1;
+        last = p;
+
+    } while (recursive && last > value);
+
+    return WD_OK;
+
+done:
+
+    return found ? WD_DONE : WD_DECLINED;
+}
+
 static wd_int_t
 wd_parse_unix_url(wd_pool_t *pool, wd_url_t *u)
 {
@@ -450,8 +556,8 @@ wd_url_add_addr(wd_pool_t *pool, wd_url_t *u, struct sockaddr *sa,
     return WD_OK;
 }
 
-static wd_int_t
-wd_url_resolve(wd_pool_t *pool, wd_url_t *u)
+wd_int_t
+wd_inet_resolve_host(wd_pool_t *pool, wd_url_t *u)
 {
     char host[NI_MAXHOST];
     int rc;
@@ -678,7 +784,7 @@ wd_parse_url(wd_pool_t *pool, wd_url_t *u)
         return WD_OK;
     }
 
-    if (wd_url_resolve(pool, u) != WD_OK) {
+    if (wd_inet_resolve_host(pool, u) != WD_OK) {
         return WD_ERROR;
     }
 

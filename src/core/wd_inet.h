@@ -87,7 +87,27 @@ wd_int_t wd_cidr_match(struct sockaddr *sa, wd_array_t *cidrs);
 /* A numeric address without a port. WD_DECLINED when not numeric. */
 wd_int_t wd_parse_addr(wd_pool_t *pool, wd_addr_t *addr, u_char *text,
     size_t len);
+/* A numeric address with an optional port: "192.0.2.1:80", "[::1]:80",
+ * or what wd_parse_addr takes (the port is then 0).  WD_DECLINED when the
+ * text is neither, or the port is not 1..65535. */
+wd_int_t wd_parse_addr_port(wd_pool_t *pool, wd_addr_t *addr, u_char *text,
+    size_t len);
+/*
+ * The client address a proxy passed on in a list like X-Forwarded-For
+ * ("a, b, c", the nearest proxy's peer last).  Only while addr is in
+ * trusted is the last element of the list taken as the new addr; with
+ * recursive the walk goes on leftwards.  WD_OK: addr was replaced and the
+ * walk ended with the list (or after one step, without recursive);
+ * WD_DONE: replaced, then stopped at an untrusted or malformed element;
+ * WD_DECLINED: not replaced (addr untrusted, or the last element is not
+ * an address); WD_ERROR: out of memory.  New addresses are in pool.
+ */
+wd_int_t wd_inet_forwarded_addr(wd_pool_t *pool, wd_addr_t *addr,
+    u_char *value, size_t len, wd_array_t *trusted, wd_uint_t recursive);
 wd_int_t wd_parse_url(wd_pool_t *pool, wd_url_t *u);
+/* Resolves u->host (a name) into u->addrs with u->port, IPv4 first, at
+ * most 16; WD_ERROR with u->err set when it does not resolve. */
+wd_int_t wd_inet_resolve_host(wd_pool_t *pool, wd_url_t *u);
 /* WD_OK when equal (ports compared when cmp_port), WD_DECLINED if not. */
 wd_int_t wd_cmp_sockaddr(struct sockaddr *sa1, socklen_t slen1,
     struct sockaddr *sa2, socklen_t slen2, wd_uint_t cmp_port);

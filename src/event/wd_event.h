@@ -89,6 +89,9 @@ struct wd_connection_s {
     struct sockaddr *local_sockaddr;
     socklen_t local_socklen;
 
+    /* what the PROXY protocol header said, if it gave addresses */
+    wd_proxy_protocol_t *proxy_protocol;
+
     wd_buf_t *buffer;
 
     wd_queue_t queue;           /* in the reusable list */

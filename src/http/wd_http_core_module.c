@@ -1335,9 +1335,12 @@ wd_http_core_listen_param(wd_conf_t *cf, wd_http_listen_opt_t *lsopt,
         return WD_CONF_OK;
     }
 
-    if (wd_str_eq(v, "ssl") || wd_str_eq(v, "http2") || wd_str_eq(v, "quic")
-        || wd_str_eq(v, "proxy_protocol"))
-    {
+    if (wd_str_eq(v, "proxy_protocol")) {
+        lsopt->proxy_protocol = 1;
+        return WD_CONF_OK;
+    }
+
+    if (wd_str_eq(v, "ssl") || wd_str_eq(v, "http2") || wd_str_eq(v, "quic")) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0,
                           "the \"%.*s\" parameter of the \"listen\" "
                           "directive is not supported yet", wd_str_fmt(v));

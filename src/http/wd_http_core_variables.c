@@ -275,6 +275,79 @@ wd_http_variable_server_port(wd_http_request_t *r,
     return wd_http_variable_number(r, v, port);
 }
 
+/* $proxy_protocol_addr and friends: a field of c->proxy_protocol, by
+ * offset; empty without a PROXY protocol header that gave addresses. */
+static wd_int_t
+wd_http_variable_proxy_protocol_addr(wd_http_request_t *r,
+    wd_http_variable_value_t *v, uintptr_t data)
+{
+    wd_proxy_protocol_t *pp;
+
+    pp = r->connection->proxy_protocol;
+
+    if (pp == NULL) {
+        v->not_found = 1;
+        return WD_OK;
+    }
+
+    return wd_http_variable_str(v, (wd_str_t *) ((char *) pp + data));
+}
+
+static wd_int_t
+wd_http_variable_proxy_protocol_port(wd_http_request_t *r,
+    wd_http_variable_value_t *v, uintptr_t data)
+{
+    in_port_t port;
+    wd_proxy_protocol_t *pp;
+
+    pp = r->connection->proxy_protocol;
+
+    if (pp == NULL) {
+        v->not_found = 1;
+        return WD_OK;
+    }
+
+    /* port 0 shows as empty, as $remote_port does */
+    port = *(in_port_t *) ((char *) pp + data);
+
+    if (port == 0) {
+        return wd_http_variable_set(v, (u_char *) "", 0);
+    }
+
+    return wd_http_variable_number(r, v, port);
+}
+
+static wd_int_t
+wd_http_variable_proxy_protocol_tlv(wd_http_request_t *r,
+    wd_http_variable_value_t *v, uintptr_t data)
+{
+    wd_int_t rc;
+    wd_str_t *var, name, value;
+
+    if (r->connection->proxy_protocol == NULL) {
+        v->not_found = 1;
+        return WD_OK;
+    }
+
+    var = (wd_str_t *) data;
+    name.data = var->data + sizeof("proxy_protocol_tlv_") - 1;
+    name.len = var->len - (sizeof("proxy_protocol_tlv_") - 1);
+
+    rc = wd_proxy_protocol_get_tlv(r->connection->proxy_protocol, &name,
+                                   &value, r->pool, r->connection->log);
+
+    if (rc == WD_DECLINED) {
+        v->not_found = 1;
+        return WD_OK;
+    }
+
+    if (rc != WD_OK) {
+        return WD_ERROR;
+    }
+
+    return wd_http_variable_set(v, value.data, value.len);
+}
+
 /* The port the client asked for (Host or request line), if any. */
 static wd_int_t
 wd_http_variable_request_port(wd_http_request_t *r,
@@ -907,6 +980,16 @@ static wd_http_variable_t wd_http_core_variables[] = {
     wd_fn_var("remote_port", wd_http_variable_remote_port, 0),
     wd_fn_var("server_addr", wd_http_variable_server_addr, 0),
     wd_fn_var("server_port", wd_http_variable_server_port, 0),
+    wd_fn_var_data("proxy_protocol_addr", wd_http_variable_proxy_protocol_addr,
+                   offsetof(wd_proxy_protocol_t, src_addr), 0),
+    wd_fn_var_data("proxy_protocol_port", wd_http_variable_proxy_protocol_port,
+                   offsetof(wd_proxy_protocol_t, src_port), 0),
+    wd_fn_var_data("proxy_protocol_server_addr",
+                   wd_http_variable_proxy_protocol_addr,
+                   offsetof(wd_proxy_protocol_t, dst_addr), 0),
+    wd_fn_var_data("proxy_protocol_server_port",
+                   wd_http_variable_proxy_protocol_port,
+                   offsetof(wd_proxy_protocol_t, dst_port), 0),
     wd_fn_var_data("request_port", wd_http_variable_request_port, 0, 0),
     wd_fn_var_data("is_request_port", wd_http_variable_request_port, 1, 0),
 
@@ -980,6 +1063,8 @@ static wd_http_variable_t wd_http_core_variables[] = {
     wd_fn_var("sent_trailer_", wd_http_variable_unknown_trailer_out,
               WD_HTTP_VAR_PREFIX),
     wd_fn_var("cookie_", wd_http_variable_cookie, WD_HTTP_VAR_PREFIX),
+    wd_fn_var("proxy_protocol_tlv_", wd_http_variable_proxy_protocol_tlv,
+              WD_HTTP_VAR_PREFIX),
     wd_fn_var("arg_", wd_http_variable_argument,
               WD_HTTP_VAR_PREFIX | WD_HTTP_VAR_NOCACHEABLE),
 

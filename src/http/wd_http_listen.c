@@ -80,11 +80,60 @@ wd_http_add_server(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
     return WD_OK;
 }
 
+/*
+ * The protocol parameters (for now only "proxy_protocol") of listens of
+ * one address apply to all of them, like nginx; nginx warns when they
+ * differ in a way that looks like a mistake: the listen with the socket
+ * options lacks a protocol another listen adds, or the listens disagree
+ * more than once.
+ */
+static void
+wd_http_check_protocols(wd_conf_t *cf, wd_http_conf_addr_t *addr,
+    wd_http_listen_opt_t *lsopt)
+{
+    wd_uint_t now, before, warn;
+
+    now = lsopt->proxy_protocol;
+    before = addr->opt.proxy_protocol;
+    warn = 0;
+
+    if ((now | before) != before) {
+        /* this listen adds a protocol */
+        warn = (addr->opt.set && !lsopt->set) || addr->protocols_changed
+               || (now | before) != now;
+        addr->protocols = before;
+        addr->protocols_set = 1;
+        addr->protocols_changed = 1;
+
+    } else if ((now | before) != now) {
+        /* this listen lacks one the address has */
+        warn = lsopt->set || (addr->protocols_set && now != addr->protocols);
+        addr->protocols = now;
+        addr->protocols_set = 1;
+        addr->protocols_changed = 1;
+
+    } else {
+        /* the same as the address has */
+        warn = (lsopt->set && addr->protocols_changed)
+               || (addr->protocols_set && now != addr->protocols);
+        addr->protocols = now;
+        addr->protocols_set = 1;
+    }
+
+    if (warn) {
+        wd_conf_log_error(WD_LOG_WARN, cf, 0,
+                          "protocol options redefined for %.*s",
+                          wd_str_fmt(&addr->opt.addr_text));
+    }
+}
+
 /* The same address in a second listen: options may be given once. */
 static wd_int_t
 wd_http_merge_addr(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
     wd_http_conf_addr_t *addr, wd_http_listen_opt_t *lsopt)
 {
+    wd_uint_t ssl, http2, proxy_protocol;
+
     if (lsopt->set && addr->opt.set) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0,
                           "duplicate listen options for %.*s",
@@ -95,6 +144,13 @@ wd_http_merge_addr(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
     if (wd_http_add_server(cf, cscf, addr) != WD_OK) {
         return WD_ERROR;
     }
+
+    wd_http_check_protocols(cf, addr, lsopt);
+
+    /* what any of the listens asked for, whichever gave the options */
+    ssl = addr->opt.ssl | lsopt->ssl;
+    http2 = addr->opt.http2 | lsopt->http2;
+    proxy_protocol = addr->opt.proxy_protocol | lsopt->proxy_protocol;
 
     if (lsopt->set) {
         addr->opt = *lsopt;
@@ -114,8 +170,9 @@ wd_http_merge_addr(wd_conf_t *cf, wd_http_core_srv_conf_t *cscf,
         addr->default_server = cscf;
     }
 
-    addr->opt.ssl |= lsopt->ssl;
-    addr->opt.http2 |= lsopt->http2;
+    addr->opt.ssl = ssl;
+    addr->opt.http2 = http2;
+    addr->opt.proxy_protocol = proxy_protocol;
 
     return WD_OK;
 }

@@ -104,6 +104,11 @@ wd_http_init_connection(wd_connection_t *c)
     c->log->action = "waiting for request";
     c->log_error = WD_ERROR_INFO;
 
+    if (addr_conf->proxy_protocol) {
+        hc->proxy_protocol = 1;
+        c->log->action = "reading PROXY protocol";
+    }
+
     rev = c->read;
     rev->handler = wd_http_wait_request_handler;
     c->write->handler = wd_http_empty_handler;
@@ -226,11 +231,76 @@ wd_http_connection_buffer_release(wd_connection_t *c)
     b->end = NULL;
 }
 
+/*
+ * The PROXY protocol header a "listen ... proxy_protocol" connection
+ * starts with, read into the request-header buffer: WD_OK when it is
+ * complete (b->pos is past it, and c->proxy_protocol set when it gave
+ * addresses), WD_AGAIN when more of it must arrive, WD_ERROR (logged) when
+ * the connection must be closed.  nginx wants the whole header in the
+ * first read; here it may come in pieces, within client_header_timeout.
+ */
+static wd_int_t
+wd_http_read_proxy_protocol(wd_connection_t *c, wd_buf_t *b)
+{
+    size_t len;
+    wd_int_t rc;
+    wd_proxy_protocol_header_t h;
+    u_char text[4 * WD_PROXY_PROTOCOL_LOG_TEXT];
+
+    rc = wd_proxy_protocol_parse(&h, b->pos, b->last - b->pos);
+
+    if (rc == WD_AGAIN) {
+        if (h.size <= (size_t) (b->end - b->pos) && b->last < b->end) {
+            return WD_AGAIN;
+        }
+
+        wd_log_error(WD_LOG_ERR, c->log, 0, "header is too large");
+        return WD_ERROR;
+    }
+
+    if (rc == WD_ERROR) {
+        switch (h.error) {
+
+        case WD_PROXY_PROTOCOL_VERSION:
+            wd_log_error(WD_LOG_ERR, c->log, 0,
+                         "unknown PROXY protocol version: %u",
+                         (unsigned) h.bad_version);
+            break;
+
+        case WD_PROXY_PROTOCOL_SHORT:
+            wd_log_error(WD_LOG_ERR, c->log, 0,
+                         "broken header: PROXY protocol v2 addresses "
+                         "truncated");
+            break;
+
+        default:
+            len = wd_proxy_protocol_log_text(text, b->pos, b->last - b->pos);
+            wd_log_error(WD_LOG_ERR, c->log, 0, "broken header: \"%.*s\"",
+                         (int) len, text);
+        }
+
+        return WD_ERROR;
+    }
+
+    if (h.has_addrs) {
+        c->proxy_protocol = wd_proxy_protocol_dup(c->pool, &h.pp);
+
+        if (c->proxy_protocol == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    b->pos += h.size;
+
+    return WD_OK;
+}
+
 static void
 wd_http_wait_request_handler(wd_event_t *rev)
 {
     ssize_t n;
     size_t size;
+    wd_int_t rc;
     wd_buf_t *b;
     wd_connection_t *c;
     wd_http_connection_t *hc;
@@ -260,7 +330,8 @@ wd_http_wait_request_handler(wd_event_t *rev)
 
     b = c->buffer;
 
-    n = c->recv(c, b->last, size);
+    /* (only a PROXY protocol header in pieces leaves data here) */
+    n = c->recv(c, b->last, b->end - b->last);
 
     if (n == WD_AGAIN) {
         if (!rev->timer_set) {
@@ -282,13 +353,47 @@ wd_http_wait_request_handler(wd_event_t *rev)
     }
 
     if (n == 0) {
-        wd_log_error(WD_LOG_INFO, c->log, 0,
-                     "client closed connection while waiting for request");
+        wd_log_error(WD_LOG_INFO, c->log, 0, "client closed connection");
         wd_http_close_connection(c);
         return;
     }
 
     b->last += n;
+
+    if (hc->proxy_protocol) {
+        rc = wd_http_read_proxy_protocol(c, b);
+
+        if (rc == WD_ERROR) {
+            wd_http_close_connection(c);
+            return;
+        }
+
+        if (rc == WD_OK) {
+            hc->proxy_protocol = 0;
+            c->log->action = "waiting for request";
+        }
+
+        if (rc == WD_AGAIN || b->pos == b->last) {
+            /* the rest of the header, or the request, is still to come:
+             * the timer of the accept (a deferred one has none yet)
+             * bounds the whole wait */
+            if (!rev->timer_set) {
+                wd_event_add_timer(rev, c->listening->post_accept_timeout);
+                wd_reusable_connection(c, 1);
+            }
+
+            if (b->pos == b->last) {
+                wd_http_connection_buffer_release(c);
+            }
+
+            /* a read cut short by a pending EOF: read again now */
+            if (rev->ready) {
+                wd_post_event(rev, &wd_posted_events);
+            }
+
+            return;
+        }
+    }
 
     c->log->action = "reading client request line";
 

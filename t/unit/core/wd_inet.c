@@ -1,7 +1,7 @@
 /*
  * Unit tests of src/core/wd_inet.c: "host:port" URLs as listen and
- * upstream directives give them, unix sockets, CIDRs and matching, and
- * the text forms of addresses.
+ * upstream directives give them, unix sockets, CIDRs and matching, the
+ * text forms of addresses, and the forwarded-address lists realip reads.
  */
 
 #include "../wd_unit.h"
@@ -548,6 +548,171 @@ START_TEST(test_parse_addr)
 }
 END_TEST
 
+/* wd_parse_addr_port() of text: the address and port, as "a|port". */
+static const char *
+addr_port(const char *text)
+{
+    static char out[WD_SOCKADDR_STRLEN + 16];
+    u_char buf[WD_SOCKADDR_STRLEN];
+    size_t n;
+    wd_int_t rc;
+    wd_addr_t addr;
+
+    rc = wd_parse_addr_port(pool, &addr, (u_char *) text, strlen(text));
+
+    if (rc != WD_OK) {
+        snprintf(out, sizeof(out), "rc %d", (int) rc);
+        return out;
+    }
+
+    n = wd_sock_ntop(addr.sockaddr, addr.socklen, buf, sizeof(buf), 0);
+    snprintf(out, sizeof(out), "%.*s|%u", (int) n, buf,
+             (unsigned) wd_inet_get_port(addr.sockaddr));
+
+    return out;
+}
+
+START_TEST(test_parse_addr_port)
+{
+    ck_assert_str_eq(addr_port("192.0.2.1"), "192.0.2.1|0");
+    ck_assert_str_eq(addr_port("192.0.2.1:8080"), "192.0.2.1|8080");
+    ck_assert_str_eq(addr_port("2001:db8::1"), "2001:db8::1|0");
+    ck_assert_str_eq(addr_port("[2001:db8::1]:443"), "2001:db8::1|443");
+    ck_assert_str_eq(addr_port("::ffff:1.2.3.4"), "::ffff:1.2.3.4|0");
+    ck_assert_str_eq(addr_port("1.2.3.4:65535"), "1.2.3.4|65535");
+
+    ck_assert_str_eq(addr_port(""), "rc -5");
+    ck_assert_str_eq(addr_port("1.2.3.4:0"), "rc -5");
+    ck_assert_str_eq(addr_port("1.2.3.4:65536"), "rc -5");
+    ck_assert_str_eq(addr_port("1.2.3.4:"), "rc -5");
+    ck_assert_str_eq(addr_port("1.2.3.4:80:81"), "rc -5");
+    ck_assert_str_eq(addr_port("[2001:db8::1]"), "rc -5");
+    ck_assert_str_eq(addr_port("[2001:db8::1]:"), "rc -5");
+    ck_assert_str_eq(addr_port("[2001:db8::1]80"), "rc -5");
+    ck_assert_str_eq(addr_port("[2001:db8::1"), "rc -5");
+    ck_assert_str_eq(addr_port("example.com:80"), "rc -5");
+    ck_assert_str_eq(addr_port("unknown"), "rc -5");
+    ck_assert_str_eq(addr_port("1.2.3.4 "), "rc -5");
+}
+END_TEST
+
+/* wd_inet_forwarded_addr() from 127.0.0.1, trusting 127.0.0.1 and
+ * 10.0.0.0/8: "rc address|port". */
+static const char *
+forwarded(const char *value, wd_uint_t recursive)
+{
+    static char out[WD_SOCKADDR_STRLEN + 32];
+    u_char buf[WD_SOCKADDR_STRLEN];
+    size_t n;
+    wd_int_t rc;
+    wd_addr_t addr;
+    wd_cidr_t *c;
+    wd_array_t *trusted;
+    struct sockaddr_in sin;
+
+    trusted = wd_array_create(pool, 2, sizeof(wd_cidr_t));
+    c = wd_array_push(trusted);
+    ck_assert_int_eq(cidr("127.0.0.1", c), WD_OK);
+    c = wd_array_push(trusted);
+    ck_assert_int_eq(cidr("10.0.0.0/8", c), WD_OK);
+    c = wd_array_push(trusted);
+    ck_assert_int_eq(cidr("2001:db8::/32", c), WD_OK);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(1234);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sockaddr = (struct sockaddr *) &sin;
+    addr.socklen = sizeof(sin);
+
+    rc = wd_inet_forwarded_addr(pool, &addr, (u_char *) value, strlen(value),
+                                trusted, recursive);
+
+    n = wd_sock_ntop(addr.sockaddr, addr.socklen, buf, sizeof(buf), 0);
+    snprintf(out, sizeof(out), "%s %.*s|%u",
+             rc == WD_OK ? "ok" : rc == WD_DONE ? "done"
+                                  : rc == WD_DECLINED ? "declined" : "error",
+             (int) n, buf, (unsigned) wd_inet_get_port(addr.sockaddr));
+
+    return out;
+}
+
+START_TEST(test_forwarded_addr)
+{
+    /* not recursive: the last element, whatever it is */
+    ck_assert_str_eq(forwarded("192.0.2.1", 0), "ok 192.0.2.1|0");
+    ck_assert_str_eq(forwarded("192.0.2.1, 10.0.0.2", 0), "ok 10.0.0.2|0");
+    ck_assert_str_eq(forwarded("10.0.0.2 ,192.0.2.1:81,, ", 0),
+                     "ok 192.0.2.1|81");
+    ck_assert_str_eq(forwarded("[2001:db8::7]:8443", 0),
+                     "ok 2001:db8::7|8443");
+
+    /* recursive: leftwards while trusted ("ok": to the list's start) */
+    ck_assert_str_eq(forwarded("192.0.2.1, 10.0.0.2", 1), "ok 192.0.2.1|0");
+    ck_assert_str_eq(forwarded("198.51.100.1, 192.0.2.1, 10.0.0.2", 1),
+                     "done 192.0.2.1|0");
+    ck_assert_str_eq(forwarded("10.0.0.3, 10.0.0.2", 1), "ok 10.0.0.3|0");
+    ck_assert_str_eq(forwarded("10.0.0.3", 1), "ok 10.0.0.3|0");
+    ck_assert_str_eq(forwarded("192.0.2.9,2001:db8::1 10.0.0.2", 1),
+                     "ok 192.0.2.9|0");
+
+    /* what is not an address stops the walk where it is */
+    ck_assert_str_eq(forwarded("192.0.2.1, junk, 10.0.0.2", 1),
+                     "done 10.0.0.2|0");
+    ck_assert_str_eq(forwarded(", 10.0.0.2", 1), "done 10.0.0.2|0");
+    ck_assert_str_eq(forwarded("junk", 1), "declined 127.0.0.1|1234");
+    ck_assert_str_eq(forwarded("192.0.2.1, junk", 0),
+                     "declined 127.0.0.1|1234");
+    ck_assert_str_eq(forwarded("", 1), "declined 127.0.0.1|1234");
+    ck_assert_str_eq(forwarded(" , ,", 0), "declined 127.0.0.1|1234");
+    ck_assert_str_eq(forwarded("1.2.3.4:0", 0), "declined 127.0.0.1|1234");
+}
+END_TEST
+
+START_TEST(test_forwarded_untrusted)
+{
+    wd_addr_t addr;
+    wd_array_t *trusted;
+    wd_cidr_t *c;
+    struct sockaddr_in sin;
+
+    trusted = wd_array_create(pool, 1, sizeof(wd_cidr_t));
+    c = wd_array_push(trusted);
+    ck_assert_int_eq(cidr("10.0.0.0/8", c), WD_OK);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sockaddr = (struct sockaddr *) &sin;
+    addr.socklen = sizeof(sin);
+
+    ck_assert_int_eq(wd_inet_forwarded_addr(pool, &addr, (u_char *) "1.2.3.4",
+                                            7, trusted, 0), WD_DECLINED);
+    ck_assert_ptr_eq(addr.sockaddr, (struct sockaddr *) &sin);
+}
+END_TEST
+
+START_TEST(test_resolve_host)
+{
+    wd_url_t u;
+
+    memset(&u, 0, sizeof(u));
+    u.host.data = (u_char *) "localhost";
+    u.host.len = 9;
+
+    ck_assert_int_eq(wd_inet_resolve_host(pool, &u), WD_OK);
+    ck_assert_uint_ge(u.naddrs, 1);
+    ck_assert_int_eq(u.addrs[0].sockaddr->sa_family, AF_INET);
+
+    memset(&u, 0, sizeof(u));
+    u.host.data = (u_char *) "10.0.0.0/33";
+    u.host.len = 11;
+
+    ck_assert_int_eq(wd_inet_resolve_host(pool, &u), WD_ERROR);
+    ck_assert_str_eq(u.err, "host not found");
+}
+END_TEST
+
 static Suite *
 inet_suite(void)
 {
@@ -577,6 +742,10 @@ inet_suite(void)
     tcase_add_test(tc, test_sock_ntop);
     tcase_add_test(tc, test_cmp_sockaddr);
     tcase_add_test(tc, test_parse_addr);
+    tcase_add_test(tc, test_parse_addr_port);
+    tcase_add_test(tc, test_forwarded_addr);
+    tcase_add_test(tc, test_forwarded_untrusted);
+    tcase_add_test(tc, test_resolve_host);
     suite_add_tcase(s, tc);
 
     return s;
