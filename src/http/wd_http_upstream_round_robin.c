@@ -433,3 +433,28 @@ wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc, void *data,
         pc->tries--;
     }
 }
+
+void
+wd_http_upstream_rr_take(wd_peer_connection_t *pc,
+    wd_http_upstream_rr_peer_data_t *rrp, wd_http_upstream_rr_peer_t *peer,
+    wd_uint_t index)
+{
+    time_t now;
+
+    now = wd_time();
+
+    if (now - peer->checked > peer->fail_timeout) {
+        peer->checked = now;
+    }
+
+    rrp->current = peer;
+    wd_http_upstream_rr_set_tried(rrp, index);
+
+    pc->cached = 0;
+    pc->connection = NULL;
+    pc->sockaddr = peer->sockaddr;
+    pc->socklen = peer->socklen;
+    pc->name = &peer->name;
+
+    peer->conns++;
+}
