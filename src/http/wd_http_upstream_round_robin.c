@@ -513,3 +513,30 @@ wd_http_upstream_rr_peers_unlock(wd_http_upstream_rr_peers_t *peers)
         *peers->lock = 0;
     }
 }
+
+void
+wd_http_upstream_rr_take(wd_peer_connection_t *pc,
+    wd_http_upstream_rr_peer_data_t *rrp, wd_http_upstream_rr_peer_t *peer,
+    wd_uint_t index)
+{
+    time_t now;
+
+    now = wd_time();
+
+    if (now - peer->st->checked > peer->fail_timeout) {
+        peer->st->checked = now;
+    }
+
+    rrp->current = peer;
+    wd_http_upstream_rr_set_tried(rrp, index);
+
+    pc->cached = 0;
+    pc->connection = NULL;
+    pc->sockaddr = peer->sockaddr;
+    pc->socklen = peer->socklen;
+    pc->name = &peer->name;
+
+    wd_http_upstream_rr_peers_lock(rrp->peers);
+    peer->st->conns++;
+    wd_http_upstream_rr_peers_unlock(rrp->peers);
+}

@@ -96,6 +96,14 @@ void wd_http_upstream_rr_peers_unlock(wd_http_upstream_rr_peers_t *peers);
 wd_uint_t wd_http_upstream_rr_peer_usable(wd_http_upstream_rr_peer_t *peer,
     time_t now);
 
+/* Gives peer (number index in rrp->peers) to pc for this try, as the
+ * round-robin balancer does: counts the connection, marks the peer tried
+ * and, if it had failed and its fail_timeout is over, starts a new
+ * window.  For the balancers that choose a peer their own way. */
+void wd_http_upstream_rr_take(wd_peer_connection_t *pc,
+    wd_http_upstream_rr_peer_data_t *rrp, wd_http_upstream_rr_peer_t *peer,
+    wd_uint_t index);
+
 #define wd_http_upstream_rr_tried(rrp, n)                                      \
     ((rrp)->tried[(n) / (8 * sizeof(uintptr_t))]                               \
      & ((uintptr_t) 1 << ((n) % (8 * sizeof(uintptr_t)))))
