@@ -2032,7 +2032,8 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     wd_conf_merge_uint_value(conf->http_version, prev->http_version,
                              WD_HTTP_VERSION_10);
 
-    if (conf->upstream.upstream == NULL) {
+    /* a proxy_pass with variables has no upstream: it is still set */
+    if (conf->upstream.upstream == NULL && conf->url_value == NULL) {
         conf->upstream.upstream = prev->upstream.upstream;
         conf->url = prev->url;
         conf->url_value = prev->url_value;
