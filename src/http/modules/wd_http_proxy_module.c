@@ -491,14 +491,14 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
 
     u = r->upstream;
 
-    if (plcf->url_value) {
-        if (u->uri.len) {
-            /* a URI part in the evaluated URL replaces the request's */
-            *uri = u->uri;
-            return WD_OK;
-        }
+    if (plcf->url_value && u->uri.len) {
+        /* a URI part in the evaluated URL replaces the request's */
+        *uri = u->uri;
+        return WD_OK;
+    }
 
-    } else if (plcf->uri.len == 0 && r->valid_unparsed_uri) {
+    if ((plcf->url_value || plcf->uri.len == 0) && r->valid_unparsed_uri) {
+        /* no URI part, with or without variables: as the client sent it */
         *uri = r->unparsed_uri;
         return WD_OK;
     }
