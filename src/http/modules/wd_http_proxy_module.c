@@ -1610,6 +1610,24 @@ wd_http_proxy_host_variable(wd_http_request_t *r, wd_http_variable_value_t *v,
     plcf = wd_http_get_module_loc_conf(r, wd_http_proxy_module);
     u = r->upstream;
 
+    if (plcf->url_value && u && u->resolved && u->resolved->naddrs
+        && u->resolved->addrs[0].sockaddr->sa_family == AF_UNIX)
+    {
+        /* a unix socket named by variables: as without them */
+        if (data) {
+            v->not_found = 1;
+            return WD_OK;
+        }
+
+        v->len = sizeof("localhost") - 1;
+        v->data = (u_char *) "localhost";
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = 0;
+
+        return WD_OK;
+    }
+
     if (plcf->url_value && u && u->resolved) {
         /* with variables: the host (and port unless default) just made */
         u_char *p = wd_pnalloc(r->pool, u->resolved->host.len + 1
@@ -2102,13 +2120,55 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     return WD_CONF_OK;
 }
 
+/* $proxy_host and $proxy_port of a proxy_pass without variables: the
+ * host with its port unless 80, or "localhost" and no port for a unix
+ * socket, as nginx. */
+static wd_int_t
+wd_http_proxy_set_host(wd_conf_t *cf, wd_http_proxy_loc_conf_t *plcf,
+    wd_url_t *u)
+{
+    u_char *p;
+
+    if (u->family == AF_UNIX) {
+        wd_str_set(&plcf->host, "localhost");
+        wd_str_null(&plcf->port);
+        return WD_OK;
+    }
+
+    plcf->host = u->host;
+
+    if (!u->no_port && u->port != 80) {
+        p = wd_pnalloc(cf->pool, u->host.len + 1 + 5);
+
+        if (p == NULL) {
+            return WD_ERROR;
+        }
+
+        plcf->host.data = p;
+        p = wd_cpymem(p, u->host.data, u->host.len);
+        *p++ = ':';
+        p = wd_sprint_uint(p, u->port);
+        plcf->host.len = p - plcf->host.data;
+    }
+
+    p = wd_pnalloc(cf->pool, 5);
+
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+
+    plcf->port.data = p;
+    plcf->port.len = wd_sprint_uint(p, u->port ? u->port : 80) - p;
+
+    return WD_OK;
+}
+
 static char *
 wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 {
     wd_http_proxy_loc_conf_t *plcf = conf;
 
     size_t add;
-    u_char *p;
     wd_str_t *value, *url;
     wd_url_t u;
     wd_http_core_loc_conf_t *clcf;
@@ -2211,30 +2271,9 @@ wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 
     wd_str_set(&plcf->schema, "http://");
 
-    plcf->host = u.host;
-
-    if (!u.no_port && u.port != 80) {
-        p = wd_pnalloc(cf->pool, u.host.len + 1 + 5);
-
-        if (p == NULL) {
-            return WD_CONF_ERROR;
-        }
-
-        plcf->host.data = p;
-        p = wd_cpymem(p, u.host.data, u.host.len);
-        *p++ = ':';
-        p = wd_sprint_uint(p, u.port);
-        plcf->host.len = p - plcf->host.data;
-    }
-
-    p = wd_pnalloc(cf->pool, 5);
-
-    if (p == NULL) {
+    if (wd_http_proxy_set_host(cf, plcf, &u) != WD_OK) {
         return WD_CONF_ERROR;
     }
-
-    plcf->port.data = p;
-    plcf->port.len = wd_sprint_uint(p, u.port ? u.port : 80) - p;
 
     plcf->uri = u.uri;
 
