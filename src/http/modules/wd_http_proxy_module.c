@@ -2072,8 +2072,6 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
                        ->is_default))
         {
             conf->redirects = WD_CONF_UNSET_PTR;
-    conf->cookie_domains = WD_CONF_UNSET_PTR;
-    conf->cookie_paths = WD_CONF_UNSET_PTR;
         }
     }
 
