@@ -45,7 +45,7 @@ typedef struct {
     wd_array_t *cookie_paths;
 
     wd_uint_t http_version;
-    wd_flag_t redirect_set;
+    wd_flag_t redirect;         /* 0: proxy_redirect off */
 } wd_http_proxy_loc_conf_t;
 
 /* A request's state while its response is parsed. */
@@ -81,6 +81,8 @@ static wd_int_t wd_http_proxy_add_variables(wd_conf_t *cf);
 static void *wd_http_proxy_create_loc_conf(wd_conf_t *cf);
 static char *wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent,
     void *child);
+static wd_int_t wd_http_proxy_merge_redirects(wd_conf_t *cf,
+    wd_http_proxy_loc_conf_t *conf, wd_http_proxy_loc_conf_t *prev);
 static char *wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd,
     void *conf);
 static char *wd_http_proxy_redirect(wd_conf_t *cf, wd_command_t *cmd,
@@ -1803,6 +1805,7 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     conf->cookie_paths = WD_CONF_UNSET_PTR;
 
     conf->http_version = WD_CONF_UNSET_UINT;
+    conf->redirect = WD_CONF_UNSET;
 
     /* bufs.num stays 0 until set; ignore_headers and next_upstream are
      * bitmasks: 0 is "unset" */
@@ -1903,6 +1906,83 @@ wd_http_proxy_merge_headers(wd_conf_t *cf, wd_http_proxy_loc_conf_t *conf,
     return WD_OK;
 }
 
+/* proxy_redirect of a level: off, its own rules, the inherited ones, or
+ * the default made from its proxy_pass (the URL, or the URL and "/"
+ * without a URI part, becomes the location, or "/"), as nginx. */
+static wd_int_t
+wd_http_proxy_merge_redirects(wd_conf_t *cf, wd_http_proxy_loc_conf_t *conf,
+    wd_http_proxy_loc_conf_t *prev)
+{
+    u_char *p;
+    wd_http_proxy_rewrite_t *pr;
+
+    wd_conf_merge_value(conf->redirect, prev->redirect, 1);
+
+    if (conf->redirect == 0) {
+        conf->redirects = NULL;
+        return WD_OK;
+    }
+
+    if (conf->redirects == WD_CONF_UNSET_PTR) {
+        conf->redirects = prev->redirects;
+
+        if (conf->redirects && conf->redirects != WD_CONF_UNSET_PTR
+            && conf->redirects->nelts == 1
+            && ((wd_http_proxy_rewrite_t *) conf->redirects->elts)
+                   ->is_default)
+        {
+            /* the parent's default is made from the parent's proxy_pass */
+            conf->redirects = NULL;
+        }
+    }
+
+    if (conf->redirects != WD_CONF_UNSET_PTR && conf->redirects != NULL) {
+        return WD_OK;
+    }
+
+    conf->redirects = NULL;
+
+    if (conf->url.len == 0 || conf->url_value) {
+        return WD_OK;
+    }
+
+    conf->redirects = wd_array_create(cf->pool, 1,
+                                      sizeof(wd_http_proxy_rewrite_t));
+
+    if (conf->redirects == NULL) {
+        return WD_ERROR;
+    }
+
+    pr = wd_array_push(conf->redirects);
+
+    if (pr == NULL) {
+        return WD_ERROR;
+    }
+
+    wd_memzero(pr, sizeof(wd_http_proxy_rewrite_t));
+    pr->is_default = 1;
+
+    if (conf->uri.len) {
+        pr->redirect = conf->url;
+        pr->replacement.value = conf->location;
+        return WD_OK;
+    }
+
+    p = wd_pnalloc(cf->pool, conf->url.len + 1);
+
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+
+    pr->redirect.data = p;
+    p = wd_cpymem(p, conf->url.data, conf->url.len);
+    *p++ = '/';
+    pr->redirect.len = p - pr->redirect.data;
+    wd_str_set(&pr->replacement.value, "/");
+
+    return WD_OK;
+}
+
 static char *
 wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
 {
@@ -1910,7 +1990,6 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     wd_http_proxy_loc_conf_t *conf = child;
 
     size_t size;
-    wd_http_proxy_rewrite_t *pr;
     wd_http_core_loc_conf_t *clcf;
 
     wd_conf_merge_msec_value(conf->upstream.connect_timeout,
@@ -2062,41 +2141,8 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         conf->location = prev->location;
     }
 
-    /* proxy_redirect default: the proxy_pass URL becomes the location */
-    if (conf->redirects == WD_CONF_UNSET_PTR) {
-        conf->redirects = prev->redirects;
-
-        if (conf->redirects == WD_CONF_UNSET_PTR
-            || (conf->redirects && conf->redirects->nelts == 1
-                && ((wd_http_proxy_rewrite_t *) conf->redirects->elts)
-                       ->is_default))
-        {
-            conf->redirects = WD_CONF_UNSET_PTR;
-        }
-    }
-
-    if (conf->redirects == WD_CONF_UNSET_PTR) {
-        conf->redirects = NULL;
-
-        if (conf->url.len && conf->url_value == NULL && conf->uri.len) {
-            conf->redirects = wd_array_create(cf->pool, 1,
-                                              sizeof(wd_http_proxy_rewrite_t));
-
-            if (conf->redirects == NULL) {
-                return WD_CONF_ERROR;
-            }
-
-            pr = wd_array_push(conf->redirects);
-
-            if (pr == NULL) {
-                return WD_CONF_ERROR;
-            }
-
-            wd_memzero(pr, sizeof(wd_http_proxy_rewrite_t));
-            pr->is_default = 1;
-            pr->redirect = conf->url;
-            pr->replacement.value = conf->location;
-        }
+    if (wd_http_proxy_merge_redirects(cf, conf, prev) != WD_OK) {
+        return WD_CONF_ERROR;
     }
 
     wd_conf_merge_ptr_value(conf->cookie_domains, prev->cookie_domains, NULL);
@@ -2310,12 +2356,15 @@ wd_http_proxy_redirect(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         }
 
         plcf->redirects = NULL;
+        plcf->redirect = 0;
         return WD_CONF_OK;
     }
 
     if (plcf->redirects == NULL) {
         return "is duplicate";
     }
+
+    plcf->redirect = 1;
 
     if (plcf->redirects == WD_CONF_UNSET_PTR) {
         plcf->redirects = wd_array_create(cf->pool, 1,
