@@ -904,6 +904,8 @@ wd_http_upstream_copy_location(wd_http_request_t *r, wd_table_elt_t *h,
         return WD_ERROR;
     }
 
+    rc = WD_DECLINED;
+
     if (u->rewrite_redirect) {
         if (offset) {
             /* "Refresh: 5; url=http://...": the URL after "url=" */
@@ -926,8 +928,11 @@ wd_http_upstream_copy_location(wd_http_request_t *r, wd_table_elt_t *h,
     if (offset) {
         r->headers_out.refresh = ho;
 
-    } else if (ho->value.len && ho->value.data[0] != '/') {
-        /* a relative Location from the upstream is not made absolute */
+    } else if (rc == WD_OK
+               || (ho->value.len && ho->value.data[0] != '/'))
+    {
+        /* a relative Location from the upstream is not made absolute;
+         * one that proxy_redirect rewrote is, as nginx */
         r->headers_out.location = ho;
     }
 
