@@ -1264,6 +1264,9 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
     in = *b;
     in.pos = b->last - bytes;
 
+    /* as nginx: $upstream_response_length counts the chunk framing */
+    u->state->response_length += bytes;
+
     for (;;) {
         rc = wd_http_parse_chunked(r, &in, &ctx->chunked);
 
@@ -1278,7 +1281,6 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
 
             in.pos += n;
             ctx->chunked.size -= n;
-            u->state->response_length += n;
             continue;
         }
 
