@@ -836,8 +836,8 @@ wd_http_upstream_x_accel_redirect(wd_http_request_t *r, wd_http_upstream_t *u)
 
     wd_http_upstream_finalize_request(r, u, WD_DECLINED);
 
+    /* both take a reference on the request for the new location */
     if (h->value.len && h->value.data[0] == '@') {
-        r->count++;
         wd_http_named_location(r, &h->value);
         wd_http_finalize_request(r, WD_DONE);
         return WD_DONE;
@@ -857,7 +857,6 @@ wd_http_upstream_x_accel_redirect(wd_http_request_t *r, wd_http_upstream_t *u)
         wd_str_set(&r->method_name, "GET");
     }
 
-    r->count++;
     wd_http_internal_redirect(r, &uri, &args);
     wd_http_finalize_request(r, WD_DONE);
 
