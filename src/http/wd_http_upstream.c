@@ -999,6 +999,69 @@ wd_http_upstream_copy_www_authenticate(wd_http_request_t *r,
 }
 
 wd_int_t
+wd_http_upstream_copy_redirect_headers(wd_http_request_t *r,
+    wd_http_upstream_t *u)
+{
+    wd_uint_t i;
+    wd_str_t *k;
+    wd_list_part_t *part;
+    wd_table_elt_t *h;
+    wd_http_upstream_header_t *hh;
+    wd_http_upstream_main_conf_t *umcf;
+
+    /* what nginx keeps: the rest describes the upstream's own response */
+    static wd_str_t keep[] = {
+        wd_string("Content-Type"),
+        wd_string("Set-Cookie"),
+        wd_string("Content-Disposition"),
+        wd_string("Cache-Control"),
+        wd_string("Expires"),
+        wd_string("Accept-Ranges"),
+        wd_null_string
+    };
+
+    umcf = wd_http_get_module_main_conf(r, wd_http_upstream_module);
+
+    part = &u->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (k = keep; k->len; k++) {
+            if (h[i].key.len == k->len
+                && wd_strncasecmp(h[i].key.data, k->data, k->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (h[i].hash == 0 || k->len == 0) {
+            continue;
+        }
+
+        hh = wd_hash_find(&umcf->headers_in_hash, h[i].hash,
+                          h[i].lowcase_key, h[i].key.len);
+
+        if (hh ? hh->copy_handler(r, &h[i], hh->offset) != WD_OK
+               : wd_http_upstream_push_header(r, &h[i]) == NULL)
+        {
+            return WD_ERROR;
+        }
+    }
+
+    return WD_OK;
+}
+
+wd_int_t
 wd_http_upstream_process_headers(wd_http_request_t *r, wd_http_upstream_t *u)
 {
     wd_uint_t i;

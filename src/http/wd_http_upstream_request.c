@@ -700,6 +700,14 @@ wd_http_upstream_process_header(wd_http_request_t *r, wd_http_upstream_t *u)
         }
     }
 
+    if (u->headers_in.x_accel_redirect
+        && !(u->conf->ignore_headers & WD_HTTP_UPSTREAM_IGN_XA_REDIRECT))
+    {
+        /* before the header is copied: the new location answers */
+        (void) wd_http_upstream_x_accel_redirect(r, u);
+        return;
+    }
+
     rc = wd_http_upstream_process_headers(r, u);
 
     if (rc == WD_DONE) {
@@ -709,14 +717,6 @@ wd_http_upstream_process_header(wd_http_request_t *r, wd_http_upstream_t *u)
     if (rc != WD_OK) {
         wd_http_upstream_finalize_request(r, u, rc);
         return;
-    }
-
-    if (u->headers_in.x_accel_redirect
-        && !(u->conf->ignore_headers & WD_HTTP_UPSTREAM_IGN_XA_REDIRECT))
-    {
-        if (wd_http_upstream_x_accel_redirect(r, u) != WD_DECLINED) {
-            return;
-        }
     }
 
     wd_http_upstream_send_response(r, u);
@@ -835,6 +835,11 @@ wd_http_upstream_x_accel_redirect(wd_http_request_t *r, wd_http_upstream_t *u)
     h = u->headers_in.x_accel_redirect;
 
     wd_http_upstream_finalize_request(r, u, WD_DECLINED);
+
+    if (wd_http_upstream_copy_redirect_headers(r, u) != WD_OK) {
+        wd_http_finalize_request(r, WD_HTTP_INTERNAL_SERVER_ERROR);
+        return WD_DONE;
+    }
 
     /* both take a reference on the request for the new location */
     if (h->value.len && h->value.data[0] == '@') {
