@@ -91,6 +91,11 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
             proxy_method POST;
             proxy_pass http://127.0.0.1:%%PORT1%%;
         }
+        location /noconn/ {
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://127.0.0.1:%%PORT1%%;
+        }
         location /v11/ {
             proxy_http_version 1.1;
             proxy_pass http://127.0.0.1:%%PORT1%%;
@@ -405,6 +410,9 @@ subtest 'proxy_method, proxy_http_version, HEAD' => sub {
     $e = echo_get('/v11/v');
     is($e && $e->{proto}, 'HTTP/1.1', 'proxy_http_version 1.1');
     is($e && $e->{h}{connection}, 'close', 'still Connection: close');
+    $e = echo_get('/noconn/c', headers => { Connection => 'keep-alive' });
+    ok($e && !exists $e->{h}{connection},
+        'proxy_set_header Connection "": no Connection at all');
 
     my $n = $b->request_count;
     my $r = req($t, "HEAD /raw/head HTTP/1.0\r\nHost: c\r\n\r\n");

@@ -33,6 +33,16 @@ my $h = Test::Warden::Backend->start(t => $t, port => $t->port(3),
         return { status => 200, reason => 'Fine Thanks', body => "r\n" }
             if $req->{path} eq '/reason';
         return { status => 299, body => "odd\n" } if $req->{path} eq '/odd';
+        my %raw = (
+            '/noreason' => "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+            '/early' => "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+                . "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            '/trailer' => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                . "Trailer: X-T\r\n\r\n2\r\nok\r\n0\r\nX-T: v\r\n\r\n",
+            '/odd-headers' => "HTTP/1.1 200 OK\r\nX-Empty:\r\n"
+                . "X-Nospace:b\r\nX-Tab:\t t \r\nContent-Length: 2\r\n\r\nok",
+        );
+        return { raw => $raw{ $req->{path} } } if $raw{ $req->{path} };
         return undef;
     });
 my $bp = $b->port;
@@ -205,6 +215,32 @@ subtest 'headers in order, Date and Server' => sub {
         'X-Accel-Limit-Rate' => 'off', 'X-Ok' => 1));
     is_deeply([grep { /^X-(?:Accel|Pad|Ok)/ } @{ names_of($r) }], ['X-Ok'],
         'X-Accel-* and X-Pad not passed');
+};
+
+subtest 'unusual upstream answers' => sub {
+    my $r = get($t, '/h/noreason');
+    like($r->{raw_headers}, qr{\AHTTP/1\.1 200\r\n},
+        'status line without a reason');
+    is($r->{body}, 'ok', 'and its body');
+    $r = get($t, '/h/odd-headers');
+    ok(exists $r->{headers}{'x-empty'} && $r->{headers}{'x-empty'} eq '',
+        'an empty header value passed');
+    is("$r->{headers}{'x-nospace'}|$r->{headers}{'x-tab'}", 'b|t',
+        'values without the whitespace around them');
+    $r = req($t, get11('/h/trailer', Connection => 'close'));
+    my ($body, $tr, $err) = dechunk($r->{body});
+    ok(!$err && $body eq 'ok', 'chunked body with trailers: re-chunked');
+    SKIP: {
+        skip 'nginx 1.22 passes a stale Trailer header', 1 if $nginx;
+        ok(!exists $r->{headers}{trailer}, 'Trailer (hop-by-hop) not passed');
+    }
+    SKIP: {
+        skip 'nginx 1.22 takes a 103 for the final response', 2 if $nginx;
+        $r = get($t, '/h/early');
+        like($r->{raw_headers}, qr{\AHTTP/1\.1 200 OK\r\n},
+            '103 Early Hints skipped: the final 200');
+        is($r->{body}, 'ok', 'with its body');
+    }
 };
 
 # ---------------------------------------------------------------------------
