@@ -34,31 +34,41 @@ static wd_http_upstream_header_t wd_http_upstream_headers_in[] = {
       wd_http_upstream_copy_content_type, 0, 0 },
     { wd_string("Content-Length"), NULL, 0,
       wd_http_upstream_skip_header, 0, 0 },
-    { wd_string("Date"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, date), 0 },
-    { wd_string("Server"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, server), 0 },
+    { wd_string("Date"), NULL,
+      offsetof(wd_http_headers_out_t, date),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("Server"), NULL,
+      offsetof(wd_http_headers_out_t, server),
+      wd_http_upstream_copy_header, 0, 0 },
     { wd_string("Last-Modified"), NULL, 0,
       wd_http_upstream_copy_last_modified, 0, 0 },
     { wd_string("Location"), NULL, 0, wd_http_upstream_copy_location, 0, 1 },
-    { wd_string("Refresh"), NULL, 0, wd_http_upstream_copy_location,
-      offsetof(wd_http_headers_out_t, refresh), 1 },
+    { wd_string("Refresh"), NULL,
+      offsetof(wd_http_headers_out_t, refresh),
+      wd_http_upstream_copy_location, 0, 1 },
     { wd_string("Set-Cookie"), NULL, 0, wd_http_upstream_copy_set_cookie,
       0, 0 },
-    { wd_string("Content-Encoding"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, content_encoding), 0 },
-    { wd_string("Accept-Ranges"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, accept_ranges), 0 },
-    { wd_string("Content-Range"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, content_range), 0 },
-    { wd_string("ETag"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, etag), 0 },
-    { wd_string("Expires"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, expires), 0 },
-    { wd_string("Cache-Control"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, cache_control), 0 },
-    { wd_string("WWW-Authenticate"), NULL, 0, wd_http_upstream_copy_header,
-      offsetof(wd_http_headers_out_t, www_authenticate), 0 },
+    { wd_string("Content-Encoding"), NULL,
+      offsetof(wd_http_headers_out_t, content_encoding),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("Accept-Ranges"), NULL,
+      offsetof(wd_http_headers_out_t, accept_ranges),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("Content-Range"), NULL,
+      offsetof(wd_http_headers_out_t, content_range),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("ETag"), NULL,
+      offsetof(wd_http_headers_out_t, etag),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("Expires"), NULL,
+      offsetof(wd_http_headers_out_t, expires),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("Cache-Control"), NULL,
+      offsetof(wd_http_headers_out_t, cache_control),
+      wd_http_upstream_copy_header, 0, 0 },
+    { wd_string("WWW-Authenticate"), NULL,
+      offsetof(wd_http_headers_out_t, www_authenticate),
+      wd_http_upstream_copy_header, 0, 0 },
     { wd_string("Connection"), NULL, 0, wd_http_upstream_skip_header, 0, 0 },
     { wd_string("Keep-Alive"), NULL, 0, wd_http_upstream_skip_header, 0, 0 },
     { wd_string("Transfer-Encoding"), NULL, 0, wd_http_upstream_skip_header,
@@ -894,6 +904,8 @@ wd_http_upstream_copy_location(wd_http_request_t *r, wd_table_elt_t *h,
         return WD_ERROR;
     }
 
+    rc = WD_DECLINED;
+
     if (u->rewrite_redirect) {
         if (offset) {
             /* "Refresh: 5; url=http://...": the URL after "url=" */
@@ -916,8 +928,11 @@ wd_http_upstream_copy_location(wd_http_request_t *r, wd_table_elt_t *h,
     if (offset) {
         r->headers_out.refresh = ho;
 
-    } else if (ho->value.len && ho->value.data[0] != '/') {
-        /* a relative Location from the upstream is not made absolute */
+    } else if (rc == WD_OK
+               || (ho->value.len && ho->value.data[0] != '/'))
+    {
+        /* a relative Location from the upstream is not made absolute;
+         * one that proxy_redirect rewrote is, as nginx */
         r->headers_out.location = ho;
     }
 
@@ -981,6 +996,69 @@ wd_http_upstream_copy_www_authenticate(wd_http_request_t *r,
             }
         }
     }
+}
+
+wd_int_t
+wd_http_upstream_copy_redirect_headers(wd_http_request_t *r,
+    wd_http_upstream_t *u)
+{
+    wd_uint_t i;
+    wd_str_t *k;
+    wd_list_part_t *part;
+    wd_table_elt_t *h;
+    wd_http_upstream_header_t *hh;
+    wd_http_upstream_main_conf_t *umcf;
+
+    /* what nginx keeps: the rest describes the upstream's own response */
+    static wd_str_t keep[] = {
+        wd_string("Content-Type"),
+        wd_string("Set-Cookie"),
+        wd_string("Content-Disposition"),
+        wd_string("Cache-Control"),
+        wd_string("Expires"),
+        wd_string("Accept-Ranges"),
+        wd_null_string
+    };
+
+    umcf = wd_http_get_module_main_conf(r, wd_http_upstream_module);
+
+    part = &u->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (k = keep; k->len; k++) {
+            if (h[i].key.len == k->len
+                && wd_strncasecmp(h[i].key.data, k->data, k->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (h[i].hash == 0 || k->len == 0) {
+            continue;
+        }
+
+        hh = wd_hash_find(&umcf->headers_in_hash, h[i].hash,
+                          h[i].lowcase_key, h[i].key.len);
+
+        if (hh ? hh->copy_handler(r, &h[i], hh->offset) != WD_OK
+               : wd_http_upstream_push_header(r, &h[i]) == NULL)
+        {
+            return WD_ERROR;
+        }
+    }
+
+    return WD_OK;
 }
 
 wd_int_t

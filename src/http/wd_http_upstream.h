@@ -309,6 +309,10 @@ wd_int_t wd_http_upstream_create(wd_http_request_t *r);
 /* Copies the response header to r->headers_out: WD_OK, or a status. */
 wd_int_t wd_http_upstream_process_headers(wd_http_request_t *r,
     wd_http_upstream_t *u);
+/* For X-Accel-Redirect: copies only the headers that go with the new
+ * location's response (Content-Type, Set-Cookie, ...), as nginx. */
+wd_int_t wd_http_upstream_copy_redirect_headers(wd_http_request_t *r,
+    wd_http_upstream_t *u);
 /* Keeps the upstream's WWW-Authenticate for an intercepted 401. */
 void wd_http_upstream_copy_www_authenticate(wd_http_request_t *r,
     wd_http_upstream_t *u);

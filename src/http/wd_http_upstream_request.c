@@ -700,6 +700,14 @@ wd_http_upstream_process_header(wd_http_request_t *r, wd_http_upstream_t *u)
         }
     }
 
+    if (u->headers_in.x_accel_redirect
+        && !(u->conf->ignore_headers & WD_HTTP_UPSTREAM_IGN_XA_REDIRECT))
+    {
+        /* before the header is copied: the new location answers */
+        (void) wd_http_upstream_x_accel_redirect(r, u);
+        return;
+    }
+
     rc = wd_http_upstream_process_headers(r, u);
 
     if (rc == WD_DONE) {
@@ -709,14 +717,6 @@ wd_http_upstream_process_header(wd_http_request_t *r, wd_http_upstream_t *u)
     if (rc != WD_OK) {
         wd_http_upstream_finalize_request(r, u, rc);
         return;
-    }
-
-    if (u->headers_in.x_accel_redirect
-        && !(u->conf->ignore_headers & WD_HTTP_UPSTREAM_IGN_XA_REDIRECT))
-    {
-        if (wd_http_upstream_x_accel_redirect(r, u) != WD_DECLINED) {
-            return;
-        }
     }
 
     wd_http_upstream_send_response(r, u);
@@ -836,8 +836,13 @@ wd_http_upstream_x_accel_redirect(wd_http_request_t *r, wd_http_upstream_t *u)
 
     wd_http_upstream_finalize_request(r, u, WD_DECLINED);
 
+    if (wd_http_upstream_copy_redirect_headers(r, u) != WD_OK) {
+        wd_http_finalize_request(r, WD_HTTP_INTERNAL_SERVER_ERROR);
+        return WD_DONE;
+    }
+
+    /* both take a reference on the request for the new location */
     if (h->value.len && h->value.data[0] == '@') {
-        r->count++;
         wd_http_named_location(r, &h->value);
         wd_http_finalize_request(r, WD_DONE);
         return WD_DONE;
@@ -857,7 +862,6 @@ wd_http_upstream_x_accel_redirect(wd_http_request_t *r, wd_http_upstream_t *u)
         wd_str_set(&r->method_name, "GET");
     }
 
-    r->count++;
     wd_http_internal_redirect(r, &uri, &args);
     wd_http_finalize_request(r, WD_DONE);
 

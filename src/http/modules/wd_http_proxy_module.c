@@ -45,7 +45,7 @@ typedef struct {
     wd_array_t *cookie_paths;
 
     wd_uint_t http_version;
-    wd_flag_t redirect_set;
+    wd_flag_t redirect;         /* 0: proxy_redirect off */
 } wd_http_proxy_loc_conf_t;
 
 /* A request's state while its response is parsed. */
@@ -81,6 +81,8 @@ static wd_int_t wd_http_proxy_add_variables(wd_conf_t *cf);
 static void *wd_http_proxy_create_loc_conf(wd_conf_t *cf);
 static char *wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent,
     void *child);
+static wd_int_t wd_http_proxy_merge_redirects(wd_conf_t *cf,
+    wd_http_proxy_loc_conf_t *conf, wd_http_proxy_loc_conf_t *prev);
 static char *wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd,
     void *conf);
 static char *wd_http_proxy_redirect(wd_conf_t *cf, wd_command_t *cmd,
@@ -491,14 +493,14 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
 
     u = r->upstream;
 
-    if (plcf->url_value) {
-        if (u->uri.len) {
-            /* a URI part in the evaluated URL replaces the request's */
-            *uri = u->uri;
-            return WD_OK;
-        }
+    if (plcf->url_value && u->uri.len) {
+        /* a URI part in the evaluated URL replaces the request's */
+        *uri = u->uri;
+        return WD_OK;
+    }
 
-    } else if (plcf->uri.len == 0 && r->valid_unparsed_uri) {
+    if ((plcf->url_value || plcf->uri.len == 0) && r->valid_unparsed_uri) {
+        /* no URI part, with or without variables: as the client sent it */
         *uri = r->unparsed_uri;
         return WD_OK;
     }
@@ -1262,6 +1264,9 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
     in = *b;
     in.pos = b->last - bytes;
 
+    /* as nginx: $upstream_response_length counts the chunk framing */
+    u->state->response_length += bytes;
+
     for (;;) {
         rc = wd_http_parse_chunked(r, &in, &ctx->chunked);
 
@@ -1276,7 +1281,6 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
 
             in.pos += n;
             ctx->chunked.size -= n;
-            u->state->response_length += n;
             continue;
         }
 
@@ -1610,6 +1614,24 @@ wd_http_proxy_host_variable(wd_http_request_t *r, wd_http_variable_value_t *v,
     plcf = wd_http_get_module_loc_conf(r, wd_http_proxy_module);
     u = r->upstream;
 
+    if (plcf->url_value && u && u->resolved && u->resolved->naddrs
+        && u->resolved->addrs[0].sockaddr->sa_family == AF_UNIX)
+    {
+        /* a unix socket named by variables: as without them */
+        if (data) {
+            v->not_found = 1;
+            return WD_OK;
+        }
+
+        v->len = sizeof("localhost") - 1;
+        v->data = (u_char *) "localhost";
+        v->valid = 1;
+        v->no_cacheable = 0;
+        v->not_found = 0;
+
+        return WD_OK;
+    }
+
     if (plcf->url_value && u && u->resolved) {
         /* with variables: the host (and port unless default) just made */
         u_char *p = wd_pnalloc(r->pool, u->resolved->host.len + 1
@@ -1785,6 +1807,7 @@ wd_http_proxy_create_loc_conf(wd_conf_t *cf)
     conf->cookie_paths = WD_CONF_UNSET_PTR;
 
     conf->http_version = WD_CONF_UNSET_UINT;
+    conf->redirect = WD_CONF_UNSET;
 
     /* bufs.num stays 0 until set; ignore_headers and next_upstream are
      * bitmasks: 0 is "unset" */
@@ -1885,6 +1908,83 @@ wd_http_proxy_merge_headers(wd_conf_t *cf, wd_http_proxy_loc_conf_t *conf,
     return WD_OK;
 }
 
+/* proxy_redirect of a level: off, its own rules, the inherited ones, or
+ * the default made from its proxy_pass (the URL, or the URL and "/"
+ * without a URI part, becomes the location, or "/"), as nginx. */
+static wd_int_t
+wd_http_proxy_merge_redirects(wd_conf_t *cf, wd_http_proxy_loc_conf_t *conf,
+    wd_http_proxy_loc_conf_t *prev)
+{
+    u_char *p;
+    wd_http_proxy_rewrite_t *pr;
+
+    wd_conf_merge_value(conf->redirect, prev->redirect, 1);
+
+    if (conf->redirect == 0) {
+        conf->redirects = NULL;
+        return WD_OK;
+    }
+
+    if (conf->redirects == WD_CONF_UNSET_PTR) {
+        conf->redirects = prev->redirects;
+
+        if (conf->redirects && conf->redirects != WD_CONF_UNSET_PTR
+            && conf->redirects->nelts == 1
+            && ((wd_http_proxy_rewrite_t *) conf->redirects->elts)
+                   ->is_default)
+        {
+            /* the parent's default is made from the parent's proxy_pass */
+            conf->redirects = NULL;
+        }
+    }
+
+    if (conf->redirects != WD_CONF_UNSET_PTR && conf->redirects != NULL) {
+        return WD_OK;
+    }
+
+    conf->redirects = NULL;
+
+    if (conf->url.len == 0 || conf->url_value) {
+        return WD_OK;
+    }
+
+    conf->redirects = wd_array_create(cf->pool, 1,
+                                      sizeof(wd_http_proxy_rewrite_t));
+
+    if (conf->redirects == NULL) {
+        return WD_ERROR;
+    }
+
+    pr = wd_array_push(conf->redirects);
+
+    if (pr == NULL) {
+        return WD_ERROR;
+    }
+
+    wd_memzero(pr, sizeof(wd_http_proxy_rewrite_t));
+    pr->is_default = 1;
+
+    if (conf->uri.len) {
+        pr->redirect = conf->url;
+        pr->replacement.value = conf->location;
+        return WD_OK;
+    }
+
+    p = wd_pnalloc(cf->pool, conf->url.len + 1);
+
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+
+    pr->redirect.data = p;
+    p = wd_cpymem(p, conf->url.data, conf->url.len);
+    *p++ = '/';
+    pr->redirect.len = p - pr->redirect.data;
+    wd_str_set(&pr->replacement.value, "/");
+
+    return WD_OK;
+}
+
 static char *
 wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
 {
@@ -1892,7 +1992,6 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     wd_http_proxy_loc_conf_t *conf = child;
 
     size_t size;
-    wd_http_proxy_rewrite_t *pr;
     wd_http_core_loc_conf_t *clcf;
 
     wd_conf_merge_msec_value(conf->upstream.connect_timeout,
@@ -2045,43 +2144,8 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
         conf->location = prev->location;
     }
 
-    /* proxy_redirect default: the proxy_pass URL becomes the location */
-    if (conf->redirects == WD_CONF_UNSET_PTR) {
-        conf->redirects = prev->redirects;
-
-        if (conf->redirects == WD_CONF_UNSET_PTR
-            || (conf->redirects && conf->redirects->nelts == 1
-                && ((wd_http_proxy_rewrite_t *) conf->redirects->elts)
-                       ->is_default))
-        {
-            conf->redirects = WD_CONF_UNSET_PTR;
-    conf->cookie_domains = WD_CONF_UNSET_PTR;
-    conf->cookie_paths = WD_CONF_UNSET_PTR;
-        }
-    }
-
-    if (conf->redirects == WD_CONF_UNSET_PTR) {
-        conf->redirects = NULL;
-
-        if (conf->url.len && conf->url_value == NULL && conf->uri.len) {
-            conf->redirects = wd_array_create(cf->pool, 1,
-                                              sizeof(wd_http_proxy_rewrite_t));
-
-            if (conf->redirects == NULL) {
-                return WD_CONF_ERROR;
-            }
-
-            pr = wd_array_push(conf->redirects);
-
-            if (pr == NULL) {
-                return WD_CONF_ERROR;
-            }
-
-            wd_memzero(pr, sizeof(wd_http_proxy_rewrite_t));
-            pr->is_default = 1;
-            pr->redirect = conf->url;
-            pr->replacement.value = conf->location;
-        }
+    if (wd_http_proxy_merge_redirects(cf, conf, prev) != WD_OK) {
+        return WD_CONF_ERROR;
     }
 
     wd_conf_merge_ptr_value(conf->cookie_domains, prev->cookie_domains, NULL);
@@ -2103,13 +2167,55 @@ wd_http_proxy_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
     return WD_CONF_OK;
 }
 
+/* $proxy_host and $proxy_port of a proxy_pass without variables: the
+ * host with its port unless 80, or "localhost" and no port for a unix
+ * socket, as nginx. */
+static wd_int_t
+wd_http_proxy_set_host(wd_conf_t *cf, wd_http_proxy_loc_conf_t *plcf,
+    wd_url_t *u)
+{
+    u_char *p;
+
+    if (u->family == AF_UNIX) {
+        wd_str_set(&plcf->host, "localhost");
+        wd_str_null(&plcf->port);
+        return WD_OK;
+    }
+
+    plcf->host = u->host;
+
+    if (!u->no_port && u->port != 80) {
+        p = wd_pnalloc(cf->pool, u->host.len + 1 + 5);
+
+        if (p == NULL) {
+            return WD_ERROR;
+        }
+
+        plcf->host.data = p;
+        p = wd_cpymem(p, u->host.data, u->host.len);
+        *p++ = ':';
+        p = wd_sprint_uint(p, u->port);
+        plcf->host.len = p - plcf->host.data;
+    }
+
+    p = wd_pnalloc(cf->pool, 5);
+
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+
+    plcf->port.data = p;
+    plcf->port.len = wd_sprint_uint(p, u->port ? u->port : 80) - p;
+
+    return WD_OK;
+}
+
 static char *
 wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 {
     wd_http_proxy_loc_conf_t *plcf = conf;
 
     size_t add;
-    u_char *p;
     wd_str_t *value, *url;
     wd_url_t u;
     wd_http_core_loc_conf_t *clcf;
@@ -2212,30 +2318,9 @@ wd_http_proxy_pass(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 
     wd_str_set(&plcf->schema, "http://");
 
-    plcf->host = u.host;
-
-    if (!u.no_port && u.port != 80) {
-        p = wd_pnalloc(cf->pool, u.host.len + 1 + 5);
-
-        if (p == NULL) {
-            return WD_CONF_ERROR;
-        }
-
-        plcf->host.data = p;
-        p = wd_cpymem(p, u.host.data, u.host.len);
-        *p++ = ':';
-        p = wd_sprint_uint(p, u.port);
-        plcf->host.len = p - plcf->host.data;
-    }
-
-    p = wd_pnalloc(cf->pool, 5);
-
-    if (p == NULL) {
+    if (wd_http_proxy_set_host(cf, plcf, &u) != WD_OK) {
         return WD_CONF_ERROR;
     }
-
-    plcf->port.data = p;
-    plcf->port.len = wd_sprint_uint(p, u.port ? u.port : 80) - p;
 
     plcf->uri = u.uri;
 
@@ -2274,12 +2359,15 @@ wd_http_proxy_redirect(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         }
 
         plcf->redirects = NULL;
+        plcf->redirect = 0;
         return WD_CONF_OK;
     }
 
     if (plcf->redirects == NULL) {
         return "is duplicate";
     }
+
+    plcf->redirect = 1;
 
     if (plcf->redirects == WD_CONF_UNSET_PTR) {
         plcf->redirects = wd_array_create(cf->pool, 1,
