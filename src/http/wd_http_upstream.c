@@ -310,7 +310,8 @@ wd_http_upstream(wd_conf_t *cf, wd_command_t *cmd, void *dummy)
     }
 
     if (uscf->servers->nelts == 0) {
-        wd_conf_log_error(WD_LOG_EMERG, cf, 0, "no servers are inside upstream");
+        wd_conf_log_error(WD_LOG_EMERG, cf, 0,
+                          "no servers are inside upstream");
         return WD_CONF_ERROR;
     }
 
@@ -488,8 +489,9 @@ wd_http_upstream_add(wd_conf_t *cf, wd_url_t *u, wd_uint_t flags)
     if (!(flags & WD_HTTP_UPSTREAM_CREATE)) {
         if (wd_parse_url(cf->pool, u) != WD_OK) {
             if (u->err) {
-                wd_conf_log_error(WD_LOG_EMERG, cf, 0, "%s in upstream \"%.*s\"",
-                                  u->err, wd_str_fmt(&u->url));
+                wd_conf_log_error(WD_LOG_EMERG, cf, 0,
+                                  "%s in upstream \"%.*s\"", u->err,
+                                  wd_str_fmt(&u->url));
             }
 
             return NULL;
