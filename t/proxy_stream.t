@@ -228,5 +228,41 @@ subtest 'a client that goes away closes the upstream connection' => sub {
         timeout => 3) || 1, 'noticed');
 };
 
+subtest 'a WebSocket tunnel and an SSE stream outlive a reload' => sub {
+    my $c = ws();
+    ok($c && $c->upgraded, 'upgraded') or return;
+    $c->send_text('before');
+    my $m = $c->read_message;
+    is($m && $m->{data}, 'before', 'echo before the reload');
+
+    my $s = conn($t);
+    print {$s} "GET /sse?kind=sse&count=12&interval=0.25 HTTP/1.1\r\n"
+        . "Host: x\r\n\r\n";
+
+    my @old = $t->worker_pids;
+    $t->signal('HUP');
+    my %old = map { $_ => 1 } @old;
+    ok($t->wait_until(sub { grep { !$old{$_} } $t->worker_pids }),
+        'new workers started');
+
+    for my $i (1 .. 3) {
+        sleep 0.4;
+        $c->send_text("after $i");
+        $m = $c->read_message;
+        is($m && $m->{data}, "after $i", "echo $i after the reload");
+    }
+
+    my $r = sse_events($s, timeout => 6);
+    is(scalar @{ $r->{events} }, 12, 'all twelve SSE events arrive');
+    ok($r->{complete}, 'and the stream ends properly');
+
+    my $fresh = ws();
+    ok($fresh && $fresh->upgraded, 'a new tunnel opens with the new workers');
+    $fresh->disconnect;
+    $c->close(1000);
+    $c->read_message;
+    ok($c->is_closed, 'the old tunnel closes when the client closes it');
+};
+
 $t->done;
 done_testing;
