@@ -254,7 +254,12 @@ wd_tcp_nodelay(wd_connection_t *c)
         return WD_OK;
     }
 
-    if (c->sockaddr->sa_family == AF_UNIX) {
+    /*
+     * an upstream connection has no c->sockaddr: wd_event_connect_peer()
+     * has already marked one to a unix socket as disabled
+     */
+
+    if (c->sockaddr && c->sockaddr->sa_family == AF_UNIX) {
         c->tcp_nodelay = WD_TCP_NODELAY_DISABLED;
         return WD_OK;
     }

@@ -1512,13 +1512,35 @@ static void
 wd_http_upstream_upgrade(wd_http_request_t *r, wd_http_upstream_t *u)
 {
     wd_buf_t *b, *in;
-    wd_chain_t flush;
+    wd_chain_t out;
     wd_connection_t *c;
 
     c = r->connection;
 
     r->keepalive = 0;
     c->log->action = "proxying upgraded connection";
+
+    /*
+     * the 101 head is small enough for the write filter to hold it back
+     * (postpone_output); it must reach the client before anything the
+     * tunnel copies, which bypasses the filters
+     */
+
+    b = wd_calloc_buf(r->pool);
+
+    if (b == NULL) {
+        wd_http_upstream_finalize_request(r, u, WD_ERROR);
+        return;
+    }
+
+    b->flush = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    if (wd_http_output_filter(r, &out) == WD_ERROR) {
+        wd_http_upstream_finalize_request(r, u, WD_ERROR);
+        return;
+    }
 
     u->read_event_handler = wd_http_upstream_upgraded_upstream;
     u->write_event_handler = wd_http_upstream_upgraded_upstream;
@@ -1547,23 +1569,6 @@ wd_http_upstream_upgrade(wd_http_request_t *r, wd_http_upstream_t *u)
 
     if (c->tcp_nodelay == WD_TCP_NODELAY_UNSET) {
         (void) wd_tcp_nodelay(c);
-    }
-
-    /* the 101 goes out now: nothing else would push it */
-    b = wd_calloc_buf(r->pool);
-
-    if (b == NULL) {
-        wd_http_upstream_finalize_request(r, u, WD_ERROR);
-        return;
-    }
-
-    b->flush = 1;
-    flush.buf = b;
-    flush.next = NULL;
-
-    if (wd_http_output_filter(r, &flush) == WD_ERROR) {
-        wd_http_upstream_finalize_request(r, u, WD_ERROR);
-        return;
     }
 
     if (u->peer.connection->tcp_nodelay == WD_TCP_NODELAY_UNSET) {
