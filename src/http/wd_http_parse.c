@@ -55,12 +55,35 @@ static const u_char wd_http_chars[256] = {
 #undef S
 
 #define wd_http_is_tchar(c) (wd_http_chars[c] & WD_HTTP_C_TCHAR)
+
+/* A header name's byte lowercased, or 0 for one that is not a tchar or
+ * is '_' (whose fate depends on underscores_in_headers). */
+static const u_char wd_http_name_lc[256] = {
+    ['!'] = '!', ['#'] = '#', ['$'] = '$', ['%'] = '%', ['&'] = '&',
+    ['\''] = '\'', ['*'] = '*', ['+'] = '+', ['-'] = '-', ['.'] = '.',
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+    ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e',
+    ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i', ['J'] = 'j',
+    ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n', ['O'] = 'o',
+    ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't',
+    ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y',
+    ['Z'] = 'z', ['^'] = '^', ['`'] = '`',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e',
+    ['f'] = 'f', ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j',
+    ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n', ['o'] = 'o',
+    ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y',
+    ['z'] = 'z', ['|'] = '|', ['~'] = '~',
+};
 #define wd_http_is_host(c) (wd_http_chars[c] & WD_HTTP_C_HOST)
 #define wd_http_is_scheme(c) (wd_http_chars[c] & WD_HTTP_C_SCHEME)
 #define wd_http_is_ctl(c) ((c) < 0x20 || (c) == 0x7f)
 #define wd_http_is_digit(c) ((c) >= '0' && (c) <= '9')
 #define wd_http_is_alpha(c) (((c) | 0x20) >= 'a' && ((c) | 0x20) <= 'z')
 #define wd_http_is_ows(c) ((c) == ' ' || (c) == '\t')
+/* VCHAR or obs-text: inside a field value, not SP, HTAB or another CTL */
+#define wd_http_is_value_byte(c) ((c) > 0x20 && (c) != 0x7f)
 
 /* Methods are tokens, but lowercase ones are refused as nginx does: "get"
  * is far more likely an attack or a broken client than a method. */
@@ -834,6 +857,87 @@ wd_http_hl_value(wd_http_request_t *r, u_char *p)
 }
 
 
+/*
+ * The common line whole in the buffer, in one pass: a name of tchars
+ * other than '_', ':', optional OWS, a value of VCHAR/obs-text and OWS,
+ * CRLF or LF.  WD_OK with the same results as the byte-at-a-time parser
+ * below, or WD_DECLINED (nothing changed that it does not set again) for
+ * anything else: the end of the header, an odd byte, a line cut short.
+ */
+static wd_int_t
+wd_http_hl_fast(wd_http_request_t *r, wd_buf_t *b)
+{
+    u_char *p, *last, *name_end, *value, *end, c;
+    wd_uint_t hash, idx;
+
+    p = b->pos;
+    last = b->last;
+    hash = 0;
+    idx = 0;
+
+    while (p < last && (c = wd_http_name_lc[*p]) != 0) {
+        hash = wd_hash(hash, c);
+
+        if (idx < WD_HTTP_LC_HEADER_LEN) {
+            r->lowcase_header[idx++] = c;
+        }
+
+        p++;
+    }
+
+    if (p == b->pos || p == last || *p != ':') {
+        return WD_DECLINED;
+    }
+
+    name_end = p++;
+
+    while (p < last && wd_http_is_ows(*p)) {
+        p++;
+    }
+
+    value = p;
+    end = p;
+
+    while (p < last) {
+        if (wd_http_is_value_byte(*p)) {
+            end = ++p;
+        } else if (wd_http_is_ows(*p)) {
+            p++;
+        } else {
+            break;
+        }
+    }
+
+    if (p == last) {
+        return WD_DECLINED;
+    }
+
+    if (*p == CR) {
+        if (p + 1 == last || p[1] != LF) {
+            return WD_DECLINED;
+        }
+
+        p++;
+
+    } else if (*p != LF) {
+        return WD_DECLINED;
+    }
+
+    r->header_name_start = b->pos;
+    r->header_name_end = name_end;
+    r->header_start = value;
+    r->header_end = end;
+    r->header_hash = hash;
+    r->lowcase_index = idx;
+    r->invalid_header = 0;
+    r->state = WD_HL_START;
+
+    b->pos = p + 1;
+
+    return WD_OK;
+}
+
+
 wd_int_t
 wd_http_parse_header_line(wd_http_request_t *r, wd_buf_t *b,
     wd_uint_t allow_underscores)
@@ -841,7 +945,49 @@ wd_http_parse_header_line(wd_http_request_t *r, wd_buf_t *b,
     u_char *p;
     wd_int_t rc;
 
+    if (r->state == WD_HL_START && wd_http_hl_fast(r, b) == WD_OK) {
+        return WD_OK;
+    }
+
     for (p = b->pos; p < b->last; p++) {
+
+        if (r->state == WD_HL_NAME) {
+            /* the bulk of a name: tchars other than '_', lowercased and
+             * hashed here; anything else takes the way below */
+            wd_uint_t hash = r->header_hash;
+            wd_uint_t idx = r->lowcase_index;
+            u_char c;
+
+            while ((c = wd_http_name_lc[*p]) != 0) {
+                hash = wd_hash(hash, c);
+
+                if (idx < WD_HTTP_LC_HEADER_LEN) {
+                    r->lowcase_header[idx++] = c;
+                }
+
+                if (++p == b->last) {
+                    break;
+                }
+            }
+
+            r->header_hash = hash;
+            r->lowcase_index = idx;
+
+            if (p == b->last) {
+                b->pos = p;
+                return WD_AGAIN;
+            }
+        }
+
+        if (r->state == WD_HL_VALUE) {
+            /* the bulk of a value: bytes that leave the state as it is */
+            while (wd_http_is_value_byte(*p)) {
+                if (++p == b->last) {
+                    b->pos = p;
+                    return WD_AGAIN;
+                }
+            }
+        }
 
         switch (r->state) {
 

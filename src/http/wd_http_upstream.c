@@ -882,10 +882,15 @@ wd_http_upstream_copy_last_modified(wd_http_request_t *r, wd_table_elt_t *h,
     }
 
     r->headers_out.last_modified = ho;
-    r->headers_out.last_modified_time =
-        r->upstream ? ((wd_http_upstream_t *) r->upstream)
-                          ->headers_in.last_modified_time
-                    : -1;
+    r->headers_out.last_modified_time = -1;
+
+    /* the time is needed only to answer a conditional request */
+    if (r->headers_in.if_modified_since || r->headers_in.if_unmodified_since
+        || r->headers_in.if_range)
+    {
+        r->headers_out.last_modified_time = wd_parse_http_time(h->value.data,
+                                                               h->value.len);
+    }
 
     return WD_OK;
 }

@@ -148,6 +148,49 @@ static wd_path_init_t wd_http_proxy_temp_path = {
     wd_string(WD_HTTP_PROXY_TEMP_PATH), { 1, 2, 0 }
 };
 
+/* The lowercase hashes of wd_http_proxy_hop_headers, made at start. */
+static wd_uint_t wd_http_proxy_hop_hash[sizeof(wd_http_proxy_hop_headers)
+                                        / sizeof(wd_str_t)];
+
+/* Response headers the proxy looks at, found by their lowercase hash. */
+enum {
+    WD_PROXY_H_CONTENT_LENGTH = 1,
+    WD_PROXY_H_TRANSFER_ENCODING,
+    WD_PROXY_H_CONNECTION,
+    WD_PROXY_H_KEEP_ALIVE,
+    WD_PROXY_H_LAST_MODIFIED,
+    WD_PROXY_H_X_ACCEL_REDIRECT,
+    WD_PROXY_H_X_ACCEL_LIMIT_RATE,
+    WD_PROXY_H_X_ACCEL_BUFFERING,
+    WD_PROXY_H_LOCATION,
+    WD_PROXY_H_UPGRADE
+};
+
+typedef struct {
+    wd_str_t name;              /* lowercase */
+    wd_uint_t id;
+    wd_uint_t hash;
+} wd_http_proxy_known_header_t;
+
+static wd_http_proxy_known_header_t wd_http_proxy_known_headers[] = {
+    { wd_string("content-length"), WD_PROXY_H_CONTENT_LENGTH, 0 },
+    { wd_string("transfer-encoding"), WD_PROXY_H_TRANSFER_ENCODING, 0 },
+    { wd_string("connection"), WD_PROXY_H_CONNECTION, 0 },
+    { wd_string("keep-alive"), WD_PROXY_H_KEEP_ALIVE, 0 },
+    { wd_string("last-modified"), WD_PROXY_H_LAST_MODIFIED, 0 },
+    { wd_string("x-accel-redirect"), WD_PROXY_H_X_ACCEL_REDIRECT, 0 },
+    { wd_string("x-accel-limit-rate"), WD_PROXY_H_X_ACCEL_LIMIT_RATE, 0 },
+    { wd_string("x-accel-buffering"), WD_PROXY_H_X_ACCEL_BUFFERING, 0 },
+    { wd_string("location"), WD_PROXY_H_LOCATION, 0 },
+    { wd_string("upgrade"), WD_PROXY_H_UPGRADE, 0 },
+    { wd_null_string, 0, 0 }
+};
+
+/* Whether header h (with its lowercase hash and key) is name. */
+#define wd_http_proxy_header_is(h, name, name_hash)                            \
+    ((h)->hash == (name_hash) && (h)->key.len == (name)->len                  \
+     && wd_strncasecmp((h)->key.data, (name)->data, (name)->len) == 0)
+
 #define wd_proxy_offset(field) offsetof(wd_http_proxy_loc_conf_t, field)
 #define wd_proxy_up(field)                                                     \
     offsetof(wd_http_proxy_loc_conf_t, upstream.field)
@@ -555,10 +598,8 @@ wd_http_proxy_header_replaced(wd_http_proxy_loc_conf_t *plcf,
     wd_str_t *hop;
     wd_http_proxy_header_t *ph;
 
-    for (hop = wd_http_proxy_hop_headers; hop->len; hop++) {
-        if (h->key.len == hop->len
-            && wd_strncasecmp(h->key.data, hop->data, hop->len) == 0)
-        {
+    for (hop = wd_http_proxy_hop_headers, i = 0; hop->len; hop++, i++) {
+        if (wd_http_proxy_header_is(h, hop, wd_http_proxy_hop_hash[i])) {
             return 1;
         }
     }
@@ -566,9 +607,7 @@ wd_http_proxy_header_replaced(wd_http_proxy_loc_conf_t *plcf,
     ph = plcf->headers->elts;
 
     for (i = 0; i < plcf->headers->nelts; i++) {
-        if (h->key.len == ph[i].key.len
-            && wd_strncasecmp(h->key.data, ph[i].key.data, h->key.len) == 0)
-        {
+        if (wd_http_proxy_header_is(h, &ph[i].key, ph[i].hash)) {
             return 1;
         }
     }
@@ -904,13 +943,24 @@ wd_http_proxy_note_header(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_table_elt_t *h)
 {
     off_t n;
-    wd_str_t *k;
+    u_char *p, *e;
+    wd_str_t close = wd_string("close");
+    wd_http_proxy_known_header_t *kh;
     wd_http_upstream_headers_in_t *hin;
 
     hin = &u->headers_in;
-    k = &h->key;
 
-    if (wd_str_caseeq(k, "Content-Length")) {
+    for (kh = wd_http_proxy_known_headers; kh->id; kh++) {
+        if (kh->hash == h->hash && kh->name.len == h->key.len
+            && wd_memcmp(kh->name.data, h->lowcase_key, h->key.len) == 0)
+        {
+            break;
+        }
+    }
+
+    switch (kh->id) {
+
+    case WD_PROXY_H_CONTENT_LENGTH:
         n = wd_atoof(h->value.data, h->value.len);
 
         if (n == -1) {
@@ -934,9 +984,8 @@ wd_http_proxy_note_header(wd_http_request_t *r, wd_http_upstream_t *u,
         hin->content_length = h;
         hin->content_length_n = n;
         return WD_OK;
-    }
 
-    if (wd_str_caseeq(k, "Transfer-Encoding")) {
+    case WD_PROXY_H_TRANSFER_ENCODING:
         if (hin->transfer_encoding) {
             wd_log_error(WD_LOG_ERR, r->connection->log, 0,
                          "upstream sent duplicate header line: \"%.*s: %.*s\", "
@@ -958,11 +1007,8 @@ wd_http_proxy_note_header(wd_http_request_t *r, wd_http_upstream_t *u,
                      "upstream sent unknown \"Transfer-Encoding\": \"%.*s\"",
                      wd_str_fmt(&h->value));
         return WD_HTTP_UPSTREAM_INVALID_HEADER;
-    }
 
-    if (wd_str_caseeq(k, "Connection")) {
-        wd_str_t close = wd_string("close");
-
+    case WD_PROXY_H_CONNECTION:
         hin->connection = h;
 
         if (wd_http_parse_multi_header_lines(r, h, &close, NULL)) {
@@ -970,50 +1016,52 @@ wd_http_proxy_note_header(wd_http_request_t *r, wd_http_upstream_t *u,
         }
 
         return WD_OK;
-    }
 
-    if (wd_str_caseeq(k, "Keep-Alive")) {
-        u_char *p;
-
+    case WD_PROXY_H_KEEP_ALIVE:
         hin->keep_alive = h;
         p = wd_strlcasestrn(h->value.data, h->value.data + h->value.len,
                             (u_char *) "timeout=", 8 - 1);
 
         if (p) {
-            u_char *e = p + 8;
-
-            while (e < h->value.data + h->value.len && *e >= '0'
-                   && *e <= '9')
+            for (e = p + 8; e < h->value.data + h->value.len
+                            && *e >= '0' && *e <= '9'; e++)
             {
-                e++;
+                /* void */
             }
 
             hin->keep_alive_timeout = wd_atotm(p + 8, e - (p + 8));
         }
 
         return WD_OK;
-    }
 
-    if (wd_str_caseeq(k, "Last-Modified")) {
+    case WD_PROXY_H_LAST_MODIFIED:
+        /* its time is parsed only when a conditional request needs it */
         hin->last_modified = h;
-        hin->last_modified_time = wd_parse_http_time(h->value.data,
-                                                     h->value.len);
+        return WD_OK;
+
+    case WD_PROXY_H_X_ACCEL_REDIRECT:
+        hin->x_accel_redirect = h;
+        return WD_OK;
+
+    case WD_PROXY_H_X_ACCEL_LIMIT_RATE:
+        hin->x_accel_limit_rate = h;
+        return WD_OK;
+
+    case WD_PROXY_H_X_ACCEL_BUFFERING:
+        hin->x_accel_buffering = h;
+        return WD_OK;
+
+    case WD_PROXY_H_LOCATION:
+        hin->location = h;
+        return WD_OK;
+
+    case WD_PROXY_H_UPGRADE:
+        hin->upgrade = h;
+        return WD_OK;
+
+    default:
         return WD_OK;
     }
-
-    if (wd_str_caseeq(k, "X-Accel-Redirect")) {
-        hin->x_accel_redirect = h;
-    } else if (wd_str_caseeq(k, "X-Accel-Limit-Rate")) {
-        hin->x_accel_limit_rate = h;
-    } else if (wd_str_caseeq(k, "X-Accel-Buffering")) {
-        hin->x_accel_buffering = h;
-    } else if (wd_str_caseeq(k, "Location")) {
-        hin->location = h;
-    } else if (wd_str_caseeq(k, "Upgrade")) {
-        hin->upgrade = h;
-    }
-
-    return WD_OK;
 }
 
 static wd_int_t
@@ -1071,7 +1119,12 @@ wd_http_proxy_process_header(wd_http_request_t *r)
             p = wd_cpymem(p, r->header_start, h->value.len);
             *p++ = '\0';
             h->lowcase_key = p;
-            wd_strlow(p, h->key.data, h->key.len);
+
+            if (h->key.len <= WD_HTTP_LC_HEADER_LEN) {
+                wd_memcpy(p, r->lowcase_header, h->key.len);
+            } else {
+                wd_strlow(p, h->key.data, h->key.len);
+            }
 
             rc = wd_http_proxy_note_header(r, u, h);
 
@@ -1744,7 +1797,19 @@ static wd_http_variable_t wd_http_proxy_vars[] = {
 static wd_int_t
 wd_http_proxy_add_variables(wd_conf_t *cf)
 {
+    wd_uint_t i;
     wd_http_variable_t *var, *v;
+    wd_http_proxy_known_header_t *kh;
+
+    for (i = 0; wd_http_proxy_hop_headers[i].len; i++) {
+        wd_http_proxy_hop_hash[i] =
+            wd_hash_key_lc(wd_http_proxy_hop_headers[i].data,
+                           wd_http_proxy_hop_headers[i].len);
+    }
+
+    for (kh = wd_http_proxy_known_headers; kh->id; kh++) {
+        kh->hash = wd_hash_key(kh->name.data, kh->name.len);
+    }
 
     for (v = wd_http_proxy_vars; v->name.len; v++) {
         var = wd_http_add_variable(cf, &v->name, v->flags);
