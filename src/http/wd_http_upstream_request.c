@@ -37,6 +37,8 @@ static void wd_http_upstream_process_body_upstream(wd_http_request_t *r,
 static void wd_http_upstream_process_body_downstream(wd_http_request_t *r);
 static void wd_http_upstream_process_body(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_uint_t from_downstream);
+static void wd_http_upstream_body_failed(wd_http_request_t *r,
+    wd_http_upstream_t *u);
 static wd_int_t wd_http_upstream_read_body(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_buf_t *wd_http_upstream_raw_buf(wd_http_request_t *r,
@@ -983,7 +985,7 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
             rc = wd_http_upstream_read_body(r, u);
 
             if (rc == WD_ERROR) {
-                wd_http_upstream_finalize_request(r, u, WD_ERROR);
+                wd_http_upstream_body_failed(r, u);
                 return;
             }
         }
@@ -992,7 +994,7 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
             if (u->eof && u->length > 0) {
                 wd_log_error(WD_LOG_ERR, c->log, 0,
                              "upstream prematurely closed connection");
-                wd_http_upstream_finalize_request(r, u, WD_ERROR);
+                wd_http_upstream_body_failed(r, u);
                 return;
             }
 
@@ -1063,6 +1065,22 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
     {
         wd_http_upstream_finalize_request(r, u, WD_ERROR);
     }
+}
+
+/* The body cannot be completed: what was read before the failure (often
+ * in the same read as the upstream's close) still goes to the client,
+ * then the client connection is closed, so that the response is seen to
+ * be cut short (no last chunk, fewer bytes than Content-Length). */
+static void
+wd_http_upstream_body_failed(wd_http_request_t *r, wd_http_upstream_t *u)
+{
+    if (u->out_bufs) {
+        (void) wd_http_output_filter(r, u->out_bufs);
+        u->out_bufs = NULL;
+        u->last_out = &u->out_bufs;
+    }
+
+    wd_http_upstream_finalize_request(r, u, WD_ERROR);
 }
 
 /* Reads the upstream into free buffers while it has data: WD_OK or
