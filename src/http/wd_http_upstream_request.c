@@ -308,9 +308,11 @@ wd_http_upstream_check_broken_connection(wd_http_request_t *r)
     wd_err_t err;
     wd_event_t *rev;
     wd_connection_t *c;
+    wd_http_upstream_t *u;
 
     c = r->connection;
     rev = c->read;
+    u = r->upstream;
 
     if (c->error) {
         return;
@@ -337,10 +339,14 @@ wd_http_upstream_check_broken_connection(wd_http_request_t *r)
     rev->eof = 1;
     c->error = 1;
 
+    /* nginx's words, which operators grep for */
     wd_log_error(WD_LOG_INFO, c->log, err,
-                 "client prematurely closed connection");
+                 "%sclient prematurely closed connection%s",
+                 rev->pending_eof ? "epoll_wait() reported that " : "",
+                 u->peer.connection
+                     ? ", so upstream connection is closed too" : "");
 
-    wd_http_upstream_finalize_request(r, r->upstream,
+    wd_http_upstream_finalize_request(r, u,
                                       WD_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
@@ -575,7 +581,8 @@ wd_http_upstream_send_request(wd_http_request_t *r, wd_http_upstream_t *u)
     wd_event_del_timer(c->write);
     u->write_event_handler = wd_http_upstream_dummy_handler;
 
-    r->connection->log->action = "reading response header from upstream";
+    /* the action stays "sending request to upstream" until a byte of the
+     * response is read, as in nginx's log lines */
 
     if (c->read->ready || c->read->pending_eof) {
         wd_http_upstream_process_header(r, u);
