@@ -1633,11 +1633,11 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
         }
     }
 
+    /* only what the upstream said (or wd_http_upstream_next() made of a
+     * failure): a request given up before the header, a 499 say, logs
+     * "-" as $upstream_status, as in nginx */
     if (u->state && u->state->status == 0) {
-        u->state->status = u->headers_in.status_n
-                               ? u->headers_in.status_n
-                               : (rc >= WD_HTTP_SPECIAL_RESPONSE
-                                      ? (wd_uint_t) rc : 0);
+        u->state->status = u->headers_in.status_n;
     }
 
     if (u->finalize_request) {
