@@ -56,6 +56,7 @@ static void wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_uint_t ft_type);
 static void wd_http_upstream_finalize_request(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_int_t rc);
+static void wd_http_upstream_flush_out(wd_http_request_t *r);
 static void wd_http_upstream_close_peer(wd_http_upstream_t *u);
 
 /* Marks what a proxy body buffer and its slices belong to. */
@@ -1077,7 +1078,8 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
 /* The body cannot be completed: what was read before the failure (often
  * in the same read as the upstream's close) still goes to the client,
  * then the client connection is closed, so that the response is seen to
- * be cut short (no last chunk, fewer bytes than Content-Length). */
+ * be cut short (no last chunk, fewer bytes than Content-Length).  A 502,
+ * as in nginx, so that the header goes out even with no body byte. */
 static void
 wd_http_upstream_body_failed(wd_http_request_t *r, wd_http_upstream_t *u)
 {
@@ -1087,7 +1089,7 @@ wd_http_upstream_body_failed(wd_http_request_t *r, wd_http_upstream_t *u)
         u->last_out = &u->out_bufs;
     }
 
-    wd_http_upstream_finalize_request(r, u, WD_ERROR);
+    wd_http_upstream_finalize_request(r, u, WD_HTTP_BAD_GATEWAY);
 }
 
 /* Reads the upstream into free buffers while it has data: WD_OK or
@@ -1609,6 +1611,28 @@ wd_http_upstream_close_peer(wd_http_upstream_t *u)
     }
 }
 
+/* A response that cannot be finished (the upstream timed out or closed
+ * in the body): what the filters still hold, the header say, goes out
+ * before the connection closes, as nginx flushes then. */
+static void
+wd_http_upstream_flush_out(wd_http_request_t *r)
+{
+    wd_buf_t *b;
+    wd_chain_t out;
+
+    b = wd_calloc_buf(r->pool);
+
+    if (b == NULL) {
+        return;
+    }
+
+    b->flush = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    (void) wd_http_output_filter(r, &out);
+}
+
 static void
 wd_http_upstream_finalize_request(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_int_t rc)
@@ -1682,6 +1706,12 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
     }
 
     if (rc == WD_ERROR || rc >= WD_HTTP_SPECIAL_RESPONSE || u->upgrade) {
+        if (rc >= WD_HTTP_SPECIAL_RESPONSE && !u->upgrade
+            && !r->connection->error)
+        {
+            wd_http_upstream_flush_out(r);
+        }
+
         if (rc != WD_OK || !u->upgrade) {
             r->connection->error = 1;
         }
