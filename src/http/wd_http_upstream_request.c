@@ -37,6 +37,8 @@ static void wd_http_upstream_process_body_upstream(wd_http_request_t *r,
 static void wd_http_upstream_process_body_downstream(wd_http_request_t *r);
 static void wd_http_upstream_process_body(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_uint_t from_downstream);
+static void wd_http_upstream_body_failed(wd_http_request_t *r,
+    wd_http_upstream_t *u);
 static wd_int_t wd_http_upstream_read_body(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_buf_t *wd_http_upstream_raw_buf(wd_http_request_t *r,
@@ -63,6 +65,7 @@ static void wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_uint_t ft_type);
 static void wd_http_upstream_finalize_request(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_int_t rc);
+static void wd_http_upstream_flush_out(wd_http_request_t *r);
 static void wd_http_upstream_close_peer(wd_http_upstream_t *u);
 
 /* Marks what a proxy body buffer and its slices belong to. */
@@ -315,9 +318,11 @@ wd_http_upstream_check_broken_connection(wd_http_request_t *r)
     wd_err_t err;
     wd_event_t *rev;
     wd_connection_t *c;
+    wd_http_upstream_t *u;
 
     c = r->connection;
     rev = c->read;
+    u = r->upstream;
 
     if (c->error) {
         return;
@@ -344,10 +349,14 @@ wd_http_upstream_check_broken_connection(wd_http_request_t *r)
     rev->eof = 1;
     c->error = 1;
 
+    /* nginx's words, which operators grep for */
     wd_log_error(WD_LOG_INFO, c->log, err,
-                 "client prematurely closed connection");
+                 "%sclient prematurely closed connection%s",
+                 rev->pending_eof ? "epoll_wait() reported that " : "",
+                 u->peer.connection
+                     ? ", so upstream connection is closed too" : "");
 
-    wd_http_upstream_finalize_request(r, r->upstream,
+    wd_http_upstream_finalize_request(r, u,
                                       WD_HTTP_CLIENT_CLOSED_REQUEST);
 }
 
@@ -582,7 +591,8 @@ wd_http_upstream_send_request(wd_http_request_t *r, wd_http_upstream_t *u)
     wd_event_del_timer(c->write);
     u->write_event_handler = wd_http_upstream_dummy_handler;
 
-    r->connection->log->action = "reading response header from upstream";
+    /* the action stays "sending request to upstream" until a byte of the
+     * response is read, as in nginx's log lines */
 
     if (c->read->ready || c->read->pending_eof) {
         wd_http_upstream_process_header(r, u);
@@ -1000,7 +1010,7 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
             rc = wd_http_upstream_read_body(r, u);
 
             if (rc == WD_ERROR) {
-                wd_http_upstream_finalize_request(r, u, WD_ERROR);
+                wd_http_upstream_body_failed(r, u);
                 return;
             }
         }
@@ -1009,7 +1019,7 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
             if (u->eof && u->length > 0) {
                 wd_log_error(WD_LOG_ERR, c->log, 0,
                              "upstream prematurely closed connection");
-                wd_http_upstream_finalize_request(r, u, WD_ERROR);
+                wd_http_upstream_body_failed(r, u);
                 return;
             }
 
@@ -1081,6 +1091,23 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
     {
         wd_http_upstream_finalize_request(r, u, WD_ERROR);
     }
+}
+
+/* The body cannot be completed: what was read before the failure (often
+ * in the same read as the upstream's close) still goes to the client,
+ * then the client connection is closed, so that the response is seen to
+ * be cut short (no last chunk, fewer bytes than Content-Length).  A 502,
+ * as in nginx, so that the header goes out even with no body byte. */
+static void
+wd_http_upstream_body_failed(wd_http_request_t *r, wd_http_upstream_t *u)
+{
+    if (u->out_bufs) {
+        (void) wd_http_output_filter(r, u->out_bufs);
+        u->out_bufs = NULL;
+        u->last_out = &u->out_bufs;
+    }
+
+    wd_http_upstream_finalize_request(r, u, WD_HTTP_BAD_GATEWAY);
 }
 
 /* Reads the upstream into free buffers while it has data: WD_OK or
@@ -1849,6 +1876,28 @@ wd_http_upstream_close_peer(wd_http_upstream_t *u)
     }
 }
 
+/* A response that cannot be finished (the upstream timed out or closed
+ * in the body): what the filters still hold, the header say, goes out
+ * before the connection closes, as nginx flushes then. */
+static void
+wd_http_upstream_flush_out(wd_http_request_t *r)
+{
+    wd_buf_t *b;
+    wd_chain_t out;
+
+    b = wd_calloc_buf(r->pool);
+
+    if (b == NULL) {
+        return;
+    }
+
+    b->flush = 1;
+    out.buf = b;
+    out.next = NULL;
+
+    (void) wd_http_output_filter(r, &out);
+}
+
 static void
 wd_http_upstream_finalize_request(wd_http_request_t *r,
     wd_http_upstream_t *u, wd_int_t rc)
@@ -1873,11 +1922,11 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
         }
     }
 
+    /* only what the upstream said (or wd_http_upstream_next() made of a
+     * failure): a request given up before the header, a 499 say, logs
+     * "-" as $upstream_status, as in nginx */
     if (u->state && u->state->status == 0) {
-        u->state->status = u->headers_in.status_n
-                               ? u->headers_in.status_n
-                               : (rc >= WD_HTTP_SPECIAL_RESPONSE
-                                      ? (wd_uint_t) rc : 0);
+        u->state->status = u->headers_in.status_n;
     }
 
     if (u->finalize_request) {
@@ -1922,6 +1971,12 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
     }
 
     if (rc == WD_ERROR || rc >= WD_HTTP_SPECIAL_RESPONSE || u->upgrade) {
+        if (rc >= WD_HTTP_SPECIAL_RESPONSE && !u->upgrade
+            && !r->connection->error)
+        {
+            wd_http_upstream_flush_out(r);
+        }
+
         if (rc != WD_OK || !u->upgrade) {
             r->connection->error = 1;
         }

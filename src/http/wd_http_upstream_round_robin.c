@@ -291,7 +291,9 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
     n = 0;
 
     for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
-        if (wd_http_upstream_rr_tried(rrp, i)) {
+        /* a lone server can be asked again: a request that failed on a
+         * cached keep-alive connection goes again on a new one */
+        if (!peers->single && wd_http_upstream_rr_tried(rrp, i)) {
             continue;
         }
 
