@@ -17,11 +17,17 @@
  *   byte 1  bytes per write to the upstream socket (0: all at once), with
  *           a loop turn between writes
  *   byte 2  bits 0-1: the last upstream connection is closed, shut down
- *           for writing, or left open; bits 2-7: the loop turn at which an
- *           early client closes (times 2)
+ *           for writing, or left open; bits 2-6: the loop turn at which an
+ *           early client closes (times 2); bit 7: a POST's body is 512 KB
+ *           (so it goes through a temporary file, and the request to the
+ *           upstream is sent in parts)
  *   rest    answers separated by "\xffK\xff" (the connection stays open)
  *           or "\xffC\xff" (it is closed); each answer is written once a
  *           request arrives, on the connection it arrived on
+ *
+ * What warden sends upstream must be requests one after the other, each
+ * with the body its Content-Length says (a request sent into the middle
+ * of another would be read by the upstream as part of it).
  *
  * When nothing moves for a few turns the harness moves on: the client
  * starts reading, then every upstream connection is closed, then the
@@ -44,6 +50,7 @@ size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
 #define FUZZ_MAX_UP 8           /* upstream connections held at once */
 #define FUZZ_STALL 12           /* quiet turns before the next step */
 #define FUZZ_MAX_TURNS 20000
+#define FUZZ_BIG_BODY (512 * 1024)
 
 enum {
     FUZZ_RUN,                   /* the upstream answers */
@@ -54,9 +61,15 @@ enum {
     FUZZ_HANG
 };
 
+/* An upstream connection as the harness sees it, with the framing of
+ * the requests warden sends on it. */
 typedef struct {
     int fd;
     unsigned pending:1;         /* request bytes came since an answer */
+    unsigned raw:1;             /* an Upgrade request: a tunnel may follow */
+    size_t head_len;            /* of the request header being read */
+    off_t body;                 /* body bytes still to come */
+    u_char head[4096];
 } fuzz_up_t;
 
 typedef struct {
@@ -73,6 +86,9 @@ typedef struct {
     unsigned slow;
 
     int client;
+    char *req;                  /* the client's request(s) */
+    size_t req_len;
+    size_t req_sent;
     unsigned client_eof:1;
     unsigned client_closed:1;
 
@@ -102,6 +118,7 @@ static const char fuzz_conf[] =
     "    default_type text/plain;\n"
     "    access_log off;\n"
     "    client_body_buffer_size 64;\n"
+    "    client_max_body_size 1m;\n"
     "    lingering_time 1s;\n"
     "    lingering_timeout 100ms;\n"
     "    proxy_buffers 2 1k;\n"
@@ -332,49 +349,101 @@ fuzz_init(void)
 
 /* ---- the client ----------------------------------------------------- */
 
-/* The request(s) byte 0 asks for, written at once. */
+/* A POST's body: 7 bytes, or FUZZ_BIG_BODY of them. */
 static size_t
-fuzz_request(uint8_t ctl, char *buf, size_t len)
+fuzz_body(char *buf, size_t big)
+{
+    if (big) {
+        wd_memset(buf, 'b', FUZZ_BIG_BODY);
+        return FUZZ_BIG_BODY;
+    }
+
+    wd_memcpy(buf, "key=val", 7);
+
+    return 7;
+}
+
+/* One request of those byte 0 asks for, at buf; its length. */
+static size_t
+fuzz_request_one(uint8_t ctl, unsigned i, unsigned last, size_t big,
+    char *buf)
 {
     size_t n;
-    unsigned i, count, method;
+    unsigned method;
     const char *loc, *close;
 
     loc = fuzz_locations[ctl & 7];
     method = (ctl >> 3) & 3;
-    count = (ctl & 0x20) ? 2 : 1;
-    n = 0;
+    close = last ? "Connection: close\r\n" : "";
 
-    for (i = 0; i < count; i++) {
-        close = (i + 1 == count) ? "Connection: close\r\n" : "";
-
-        if (method == 0 && ctl % 8 == 6) {
-            n += snprintf(buf + n, len - n,
-                          "GET %sws?%u HTTP/1.1\r\nHost: fuzz\r\n"
-                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Version: 13\r\n\r\n"
-                          "\x81\x85\x01\x02\x03\x04ig" "opk", loc, i);
-
-        } else if (method <= 1) {
-            n += snprintf(buf + n, len - n,
-                          "%s %sa/b%%20c?x=%u HTTP/1.1\r\nHost: fuzz\r\n"
-                          "Cookie: c=1\r\n%s\r\n",
-                          method ? "HEAD" : "GET", loc, i, close);
-
-        } else if (method == 2) {
-            n += snprintf(buf + n, len - n,
-                          "POST %sform HTTP/1.1\r\nHost: fuzz\r\n"
-                          "Content-Length: 7\r\n%s\r\nkey=val", loc, close);
-
-        } else {
-            n += snprintf(buf + n, len - n,
-                          "POST %sup HTTP/1.1\r\nHost: fuzz\r\n"
-                          "Transfer-Encoding: chunked\r\n%s\r\n"
-                          "3\r\nabc\r\n0\r\n\r\n", loc, close);
-        }
+    if (method == 0 && ctl % 8 == 6) {
+        return sprintf(buf, "GET %sws?%u HTTP/1.1\r\nHost: fuzz\r\n"
+                            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Version: 13\r\n\r\n"
+                            "\x81\x85\x01\x02\x03\x04ig" "opk", loc, i);
     }
 
-    return n;
+    if (method <= 1) {
+        return sprintf(buf, "%s %sa/b%%20c?x=%u HTTP/1.1\r\nHost: fuzz\r\n"
+                            "Cookie: c=1\r\n%s\r\n",
+                       method ? "HEAD" : "GET", loc, i, close);
+    }
+
+    if (method == 2) {
+        n = sprintf(buf, "POST %sform HTTP/1.1\r\nHost: fuzz\r\n"
+                         "Content-Length: %zu\r\n%s\r\n",
+                    loc, big ? (size_t) FUZZ_BIG_BODY : 7, close);
+
+        return n + fuzz_body(buf + n, big);
+    }
+
+    n = sprintf(buf, "POST %sup HTTP/1.1\r\nHost: fuzz\r\n"
+                     "Transfer-Encoding: chunked\r\n%s\r\n%zx\r\n",
+                loc, close, big ? (size_t) FUZZ_BIG_BODY : 7);
+    n += fuzz_body(buf + n, big);
+
+    return n + sprintf(buf + n, "\r\n0\r\n\r\n");
+}
+
+/* The request(s) bytes 0 and 2 ask for. */
+static void
+fuzz_request(fuzz_run_t *run, uint8_t ctl, uint8_t ctl2)
+{
+    size_t big;
+    unsigned i, count;
+
+    count = (ctl & 0x20) ? 2 : 1;
+    big = ctl2 & 0x80;
+
+    run->req = malloc(count * (512 + (big ? FUZZ_BIG_BODY : 0)));
+
+    if (run->req == NULL) {
+        abort();
+    }
+
+    for (i = 0; i < count; i++) {
+        run->req_len += fuzz_request_one(ctl, i, i + 1 == count, big,
+                                         run->req + run->req_len);
+    }
+}
+
+/* Writes what the client socket takes of the request(s). */
+static void
+fuzz_client_write(fuzz_run_t *run)
+{
+    ssize_t n;
+
+    if (run->client == -1 || run->req_sent == run->req_len) {
+        return;
+    }
+
+    n = send(run->client, run->req + run->req_sent,
+             run->req_len - run->req_sent, MSG_NOSIGNAL);
+
+    if (n > 0) {
+        run->req_sent += n;
+        run->moved++;
+    }
 }
 
 /* Reads and drops what warden sent the client; notes its EOF. */
@@ -466,8 +535,84 @@ fuzz_up_accept(fuzz_run_t *run)
         size = 4096;
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 
+        wd_memzero(&run->up[i], offsetof(fuzz_up_t, head));
         run->up[i].fd = fd;
-        run->up[i].pending = 0;
+    }
+}
+
+static void
+fuzz_bad_request(fuzz_up_t *up, const char *why)
+{
+    fprintf(stderr, "warden sent upstream %s: \"%.*s\"\n", why,
+            (int) wd_min(up->head_len, (size_t) 200), up->head);
+    abort();
+}
+
+/* A request header warden sent is whole in up->head: its request line
+ * and the body length it announces. */
+static void
+fuzz_request_head(fuzz_up_t *up)
+{
+    u_char *p, *last, *v;
+
+    p = up->head;
+    last = up->head + up->head_len;
+
+    while (p < last && *p >= 'A' && *p <= 'Z') {
+        p++;
+    }
+
+    if (p == up->head || p + 2 > last || p[0] != ' ' || p[1] != '/') {
+        fuzz_bad_request(up, "no request line where a request begins");
+    }
+
+    *(last - 1) = '\0';            /* the header's last LF */
+
+    v = (u_char *) strcasestr((char *) up->head, "\r\nContent-Length: ");
+
+    if (v) {
+        up->body = strtoll((char *) v + sizeof("\r\nContent-Length: ") - 1,
+                           NULL, 10);
+    }
+
+    if (strcasestr((char *) up->head, "\r\nUpgrade:")) {
+        up->raw = 1;
+    }
+
+    up->head_len = 0;
+}
+
+/* Follows the framing of what warden sent on up: n bytes at p. */
+static void
+fuzz_request_bytes(fuzz_up_t *up, const u_char *p, size_t n)
+{
+    size_t take;
+
+    while (n && !up->raw) {
+        if (up->body) {
+            take = wd_min((off_t) n, up->body);
+            up->body -= take;
+            p += take;
+            n -= take;
+            continue;
+        }
+
+        if (up->head_len == sizeof(up->head)) {
+            up->raw = 1;            /* too long to follow */
+            return;
+        }
+
+        up->head[up->head_len++] = *p++;
+        n--;
+
+        if (up->head_len >= 4
+            && wd_memcmp(up->head + up->head_len - 4, "\r\n\r\n", 4) == 0)
+        {
+            fuzz_request_head(up);
+
+        } else if (up->head_len == 1 && (*up->head < 'A' || *up->head > 'Z')) {
+            fuzz_bad_request(up, "no request line where a request begins");
+        }
     }
 }
 
@@ -484,6 +629,7 @@ fuzz_up_read(fuzz_run_t *run)
             n = read(run->up[i].fd, buf, sizeof(buf));
 
             if (n > 0) {
+                fuzz_request_bytes(&run->up[i], (u_char *) buf, n);
                 run->up[i].pending = 1;
                 run->moved++;
                 continue;
@@ -682,6 +828,7 @@ fuzz_run(fuzz_run_t *run)
     for (turn = 1; turn <= FUZZ_MAX_TURNS; turn++) {
         run->moved = 0;
 
+        fuzz_client_write(run);
         fuzz_up_accept(run);
         fuzz_up_read(run);
         fuzz_up_write(run);
@@ -756,7 +903,6 @@ static size_t
 fuzz_one(const uint8_t *data, size_t size)
 {
     int fds[2], size_buf, nfds;
-    char req[2048];
     size_t len, before;
     fuzz_run_t run;
     wd_connection_t *c;
@@ -774,7 +920,7 @@ fuzz_one(const uint8_t *data, size_t size)
 
     run.piece = data[1];
     run.last_end = data[2] & 3;
-    run.early_close = (data[0] & 0x40) ? 1 + 2 * (data[2] >> 2) : 0;
+    run.early_close = (data[0] & 0x40) ? 1 + 2 * ((data[2] >> 2) & 31) : 0;
     run.slow = (data[0] & 0x80) != 0;
     run.next = data + 3;
     run.end = data + size;
@@ -790,13 +936,9 @@ fuzz_one(const uint8_t *data, size_t size)
     (void) setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size_buf,
                       sizeof(size_buf));
 
-    len = fuzz_request(data[0], req, sizeof(req));
-
-    if (write(fds[1], req, len) != (ssize_t) len) {
-        abort();
-    }
-
+    fuzz_request(&run, data[0], data[2]);
     run.client = fds[1];
+    fuzz_client_write(&run);
 
     wd_memzero(&sa, sizeof(sa));
     sa.sun_family = AF_UNIX;
@@ -816,6 +958,7 @@ fuzz_one(const uint8_t *data, size_t size)
     fuzz_up_close_all(&run);
     fuzz_client_close(&run);
     fuzz_up_accept(&run);       /* none should be left: closes any */
+    free(run.req);
 
     /* run what closing the connections posted */
     fuzz_turn();
