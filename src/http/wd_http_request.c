@@ -20,6 +20,7 @@ static void wd_http_set_lingering_close(wd_connection_t *c);
 static void wd_http_lingering_close_handler(wd_event_t *ev);
 static wd_int_t wd_http_post_action(wd_http_request_t *r);
 static void wd_http_finalize_connection(wd_http_request_t *r);
+static void wd_http_terminate_handler(wd_http_request_t *r);
 static wd_int_t wd_http_set_write_handler(wd_http_request_t *r);
 static void wd_http_writer(wd_http_request_t *r);
 static u_char *wd_http_log_error(wd_log_t *log, u_char *buf, size_t len);
@@ -1585,11 +1586,32 @@ wd_http_terminate_request(wd_http_request_t *r, wd_int_t rc)
         mr->headers_out.status = (wd_uint_t) rc;
     }
 
+    if (mr->write_event_handler) {
+        /* the request runs: callers up the stack (an error_page's
+         * redirect, a finalize after it) may still use it, so it is
+         * closed from the posted requests, once they returned */
+        mr->posted_requests = NULL;
+
+        if (wd_http_post_request(mr, NULL) == WD_OK) {
+            mr->write_event_handler = wd_http_terminate_handler;
+            return;
+        }
+    }
+
     /* whatever still holds a reference is dropped with the request */
     mr->count = 1;
     mr->blocked = 0;
 
     wd_http_close_request(mr, rc);
+}
+
+static void
+wd_http_terminate_handler(wd_http_request_t *r)
+{
+    r->count = 1;
+    r->blocked = 0;
+
+    wd_http_close_request(r, 0);
 }
 
 static void

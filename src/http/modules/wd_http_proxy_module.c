@@ -568,7 +568,7 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
 
     uri->data = p;
 
-    if (!plcf->url_value) {
+    if (!plcf->url_value && plcf->uri.len) {
         p = wd_cpymem(p, plcf->uri.data, plcf->uri.len);
     }
 

@@ -247,7 +247,11 @@ wd_http_upstream_free_keepalive_peer(wd_peer_connection_t *pc, void *data,
     u = kp->upstream;
     c = pc->connection;
 
+    /* a request not sent whole (the upstream answered early) leaves the
+     * upstream waiting for the rest: the next request would be read as
+     * part of it */
     if (!(state & WD_PEER_KEEPALIVE) || (state & WD_PEER_FAILED)
+        || !u->request_body_sent
         || c == NULL || c->read->eof || c->read->error || c->read->timedout
         || c->write->error || c->write->timedout || c->error
         || c->requests >= kp->conf->requests
