@@ -818,8 +818,8 @@ fuzz_hang(fuzz_run_t *run, wd_uint_t turns)
     abort();
 }
 
-/* One input until warden holds no connection: WD_OK, or the turns used
- * up (a hang). */
+/* Runs the loop until warden holds no connection and the client is done;
+ * aborts when warden hangs. */
 static void
 fuzz_run(fuzz_run_t *run)
 {
