@@ -559,31 +559,9 @@ wd_http_upstream_add(wd_conf_t *cf, wd_url_t *u, wd_uint_t flags)
     uscf->port = u->port;
     uscf->no_port = u->no_port;
 
-    if (u->naddrs == 1 && (u->port || u->family == AF_UNIX)) {
-        /* proxy_pass http://127.0.0.1:8080: its own one-server group */
-        uscf->servers = wd_array_create(cf->pool, 1,
-                                        sizeof(wd_http_upstream_server_t));
-
-        if (uscf->servers == NULL) {
-            return NULL;
-        }
-
-        us = wd_array_push(uscf->servers);
-
-        if (us == NULL) {
-            return NULL;
-        }
-
-        wd_memzero(us, sizeof(wd_http_upstream_server_t));
-
-        us->addrs = u->addrs;
-        us->naddrs = 1;
-        us->weight = 1;
-        us->max_fails = 1;
-        us->fail_timeout = 10;
-        us->name = u->url;
-
-    } else if (!(flags & WD_HTTP_UPSTREAM_CREATE) && u->naddrs) {
+    if (!(flags & WD_HTTP_UPSTREAM_CREATE) && u->naddrs) {
+        /* proxy_pass http://host:port: a group of one server line with
+         * every address of the host */
         uscf->servers = wd_array_create(cf->pool, 1,
                                         sizeof(wd_http_upstream_server_t));
 
@@ -614,6 +592,32 @@ wd_http_upstream_add(wd_conf_t *cf, wd_url_t *u, wd_uint_t flags)
     }
 
     *uscfp = uscf;
+
+    return uscf;
+}
+
+wd_http_upstream_srv_conf_t *
+wd_http_upstream_set_balancer(wd_conf_t *cf, wd_http_upstream_init_pt init,
+    wd_uint_t backup)
+{
+    wd_http_upstream_srv_conf_t *uscf;
+
+    uscf = wd_http_conf_get_module_srv_conf(cf, wd_http_upstream_module);
+
+    if (uscf->peer.init_upstream) {
+        wd_conf_log_error(WD_LOG_WARN, cf, 0,
+                          "load balancing method redefined");
+    }
+
+    uscf->peer.init_upstream = init;
+
+    uscf->flags = WD_HTTP_UPSTREAM_CREATE
+                  | WD_HTTP_UPSTREAM_WEIGHT
+                  | WD_HTTP_UPSTREAM_MAX_CONNS
+                  | WD_HTTP_UPSTREAM_MAX_FAILS
+                  | WD_HTTP_UPSTREAM_FAIL_TIMEOUT
+                  | WD_HTTP_UPSTREAM_DOWN
+                  | (backup ? WD_HTTP_UPSTREAM_BACKUP : 0);
 
     return uscf;
 }

@@ -323,6 +323,13 @@ void wd_http_upstream_init(wd_http_request_t *r);
 wd_http_upstream_srv_conf_t *wd_http_upstream_add(wd_conf_t *cf,
     wd_url_t *u, wd_uint_t flags);
 
+/* For a balancing directive (least_conn, hash, ...): makes init the
+ * group's balancer (warning "load balancing method redefined" over an
+ * earlier one) and sets the "server" parameters it allows, "backup" only
+ * if backup.  Returns the group. */
+wd_http_upstream_srv_conf_t *wd_http_upstream_set_balancer(wd_conf_t *cf,
+    wd_http_upstream_init_pt init, wd_uint_t backup);
+
 char *wd_http_upstream_bind_set_slot(wd_conf_t *cf, wd_command_t *cmd,
     void *conf);
 char *wd_http_upstream_param_set_slot(wd_conf_t *cf, wd_command_t *cmd,

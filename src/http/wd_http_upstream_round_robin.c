@@ -542,3 +542,22 @@ wd_http_upstream_rr_take(wd_peer_connection_t *pc,
     peer->st->conns++;
     wd_http_upstream_rr_peers_unlock(rrp->peers);
 }
+
+wd_http_upstream_rr_peer_t *
+wd_http_upstream_rr_peer_at(wd_http_upstream_rr_peers_t *peers,
+    wd_uint_t value, wd_uint_t *index)
+{
+    wd_uint_t w, i;
+    wd_http_upstream_rr_peer_t *peer;
+
+    w = value % peers->total_weight;
+
+    for (peer = peers->peer, i = 0; w >= (wd_uint_t) peer->weight; i++) {
+        w -= (wd_uint_t) peer->weight;
+        peer = peer->next;
+    }
+
+    *index = i;
+
+    return peer;
+}

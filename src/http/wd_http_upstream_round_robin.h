@@ -86,6 +86,11 @@ wd_int_t wd_http_upstream_get_round_robin_peer(wd_peer_connection_t *pc,
 void wd_http_upstream_free_round_robin_peer(wd_peer_connection_t *pc,
     void *data, wd_uint_t state);
 
+/* The peer that value lands on when each peer counts weight times
+ * (value modulo the total weight), and its number in *index. */
+wd_http_upstream_rr_peer_t *wd_http_upstream_rr_peer_at(
+    wd_http_upstream_rr_peers_t *peers, wd_uint_t value, wd_uint_t *index);
+
 /* The zone's lock around a change of shared peer state (no-ops without
  * a zone).  A lock whose holder died is taken over. */
 void wd_http_upstream_rr_peers_lock(wd_http_upstream_rr_peers_t *peers);

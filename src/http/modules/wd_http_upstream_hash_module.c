@@ -299,26 +299,6 @@ wd_http_upstream_init_hash_peer(wd_http_request_t *r,
     return WD_OK;
 }
 
-/* The peer that value lands on, counting each peer weight times. */
-static wd_http_upstream_rr_peer_t *
-wd_http_upstream_hash_peer_at(wd_http_upstream_rr_peers_t *peers,
-    wd_uint_t value, wd_uint_t *index)
-{
-    wd_uint_t w, i;
-    wd_http_upstream_rr_peer_t *peer;
-
-    w = value % peers->total_weight;
-
-    for (peer = peers->peer, i = 0; w >= (wd_uint_t) peer->weight; i++) {
-        w -= (wd_uint_t) peer->weight;
-        peer = peer->next;
-    }
-
-    *index = i;
-
-    return peer;
-}
-
 static wd_int_t
 wd_http_upstream_get_hash_peer(wd_peer_connection_t *pc, void *data)
 {
@@ -337,7 +317,7 @@ wd_http_upstream_get_hash_peer(wd_peer_connection_t *pc, void *data)
         hp->hash += wd_http_upstream_hash_step(hp->rehash, &hp->key);
         hp->rehash++;
 
-        peer = wd_http_upstream_hash_peer_at(hp->rrp.peers, hp->hash, &index);
+        peer = wd_http_upstream_rr_peer_at(hp->rrp.peers, hp->hash, &index);
 
         if (!wd_http_upstream_rr_tried(&hp->rrp, index)
             && wd_http_upstream_rr_peer_usable(peer, now))
@@ -519,28 +499,13 @@ wd_http_upstream_hash(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         return WD_CONF_ERROR;
     }
 
-    uscf = wd_http_conf_get_module_srv_conf(cf, wd_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        wd_conf_log_error(WD_LOG_WARN, cf, 0,
-                          "load balancing method redefined");
-    }
-
     /* no "backup": the key chooses among the primary servers only */
-    uscf->flags = WD_HTTP_UPSTREAM_CREATE
-                  | WD_HTTP_UPSTREAM_WEIGHT
-                  | WD_HTTP_UPSTREAM_MAX_CONNS
-                  | WD_HTTP_UPSTREAM_MAX_FAILS
-                  | WD_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  | WD_HTTP_UPSTREAM_DOWN;
+    uscf = wd_http_upstream_set_balancer(cf, wd_http_upstream_init_hash, 0);
 
-    if (cf->args->nelts == 2) {
-        uscf->peer.init_upstream = wd_http_upstream_init_hash;
-
-    } else if (wd_str_eq(&value[2], "consistent")) {
+    if (cf->args->nelts == 3 && wd_str_eq(&value[2], "consistent")) {
         uscf->peer.init_upstream = wd_http_upstream_init_chash;
 
-    } else {
+    } else if (cf->args->nelts == 3) {
         wd_conf_log_error(WD_LOG_EMERG, cf, 0, "invalid parameter \"%.*s\"",
                           wd_str_fmt(&value[2]));
         return WD_CONF_ERROR;

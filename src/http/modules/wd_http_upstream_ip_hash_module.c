@@ -118,26 +118,6 @@ wd_http_upstream_init_ip_hash_peer(wd_http_request_t *r,
     return WD_OK;
 }
 
-/* The peer that hash lands on, counting each peer weight times. */
-static wd_http_upstream_rr_peer_t *
-wd_http_upstream_ip_hash_peer_at(wd_http_upstream_rr_peers_t *peers,
-    wd_uint_t hash, wd_uint_t *index)
-{
-    wd_uint_t w, i;
-    wd_http_upstream_rr_peer_t *peer;
-
-    w = hash % peers->total_weight;
-
-    for (peer = peers->peer, i = 0; w >= (wd_uint_t) peer->weight; i++) {
-        w -= (wd_uint_t) peer->weight;
-        peer = peer->next;
-    }
-
-    *index = i;
-
-    return peer;
-}
-
 static wd_int_t
 wd_http_upstream_get_ip_hash_peer(wd_peer_connection_t *pc, void *data)
 {
@@ -160,7 +140,7 @@ wd_http_upstream_get_ip_hash_peer(wd_peer_connection_t *pc, void *data)
             hash = (hash * 113 + iphp->addr[i]) % 6271;
         }
 
-        peer = wd_http_upstream_ip_hash_peer_at(iphp->rrp.peers, hash, &index);
+        peer = wd_http_upstream_rr_peer_at(iphp->rrp.peers, hash, &index);
 
         if (!wd_http_upstream_rr_tried(&iphp->rrp, index)
             && wd_http_upstream_rr_peer_usable(peer, now))
@@ -183,27 +163,12 @@ wd_http_upstream_get_ip_hash_peer(wd_peer_connection_t *pc, void *data)
 static char *
 wd_http_upstream_ip_hash(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 {
-    wd_http_upstream_srv_conf_t *uscf;
-
     (void) cmd;
     (void) conf;
 
-    uscf = wd_http_conf_get_module_srv_conf(cf, wd_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        wd_conf_log_error(WD_LOG_WARN, cf, 0,
-                          "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = wd_http_upstream_init_ip_hash;
-
     /* no "backup": the hash chooses among the primary servers only */
-    uscf->flags = WD_HTTP_UPSTREAM_CREATE
-                  | WD_HTTP_UPSTREAM_WEIGHT
-                  | WD_HTTP_UPSTREAM_MAX_CONNS
-                  | WD_HTTP_UPSTREAM_MAX_FAILS
-                  | WD_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  | WD_HTTP_UPSTREAM_DOWN;
+    (void) wd_http_upstream_set_balancer(cf, wd_http_upstream_init_ip_hash,
+                                         0);
 
     return WD_CONF_OK;
 }

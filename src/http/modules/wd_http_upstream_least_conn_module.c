@@ -210,27 +210,11 @@ wd_http_upstream_get_least_conn_peer(wd_peer_connection_t *pc, void *data)
 static char *
 wd_http_upstream_least_conn(wd_conf_t *cf, wd_command_t *cmd, void *conf)
 {
-    wd_http_upstream_srv_conf_t *uscf;
-
     (void) cmd;
     (void) conf;
 
-    uscf = wd_http_conf_get_module_srv_conf(cf, wd_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        wd_conf_log_error(WD_LOG_WARN, cf, 0,
-                          "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = wd_http_upstream_init_least_conn;
-
-    uscf->flags = WD_HTTP_UPSTREAM_CREATE
-                  | WD_HTTP_UPSTREAM_WEIGHT
-                  | WD_HTTP_UPSTREAM_MAX_CONNS
-                  | WD_HTTP_UPSTREAM_MAX_FAILS
-                  | WD_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  | WD_HTTP_UPSTREAM_DOWN
-                  | WD_HTTP_UPSTREAM_BACKUP;
+    (void) wd_http_upstream_set_balancer(cf, wd_http_upstream_init_least_conn,
+                                         1);
 
     return WD_CONF_OK;
 }

@@ -300,26 +300,12 @@ wd_http_upstream_random(wd_conf_t *cf, wd_command_t *cmd, void *conf)
     wd_http_upstream_random_srv_conf_t *rcf = conf;
 
     wd_str_t *value;
-    wd_http_upstream_srv_conf_t *uscf;
 
     (void) cmd;
 
-    uscf = wd_http_conf_get_module_srv_conf(cf, wd_http_upstream_module);
-
-    if (uscf->peer.init_upstream) {
-        wd_conf_log_error(WD_LOG_WARN, cf, 0,
-                          "load balancing method redefined");
-    }
-
-    uscf->peer.init_upstream = wd_http_upstream_init_random;
-
     /* no "backup": every primary server may be drawn */
-    uscf->flags = WD_HTTP_UPSTREAM_CREATE
-                  | WD_HTTP_UPSTREAM_WEIGHT
-                  | WD_HTTP_UPSTREAM_MAX_CONNS
-                  | WD_HTTP_UPSTREAM_MAX_FAILS
-                  | WD_HTTP_UPSTREAM_FAIL_TIMEOUT
-                  | WD_HTTP_UPSTREAM_DOWN;
+    (void) wd_http_upstream_set_balancer(cf, wd_http_upstream_init_random,
+                                         0);
 
     rcf->two = 0;
 
