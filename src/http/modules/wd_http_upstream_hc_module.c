@@ -795,6 +795,10 @@ wd_http_hc_start(wd_http_hc_t *hc, wd_http_upstream_rr_peers_t *peers,
     c->read->handler = wd_http_hc_handler;
     c->write->handler = wd_http_hc_handler;
 
+    /* a check in progress does not hold up a graceful shutdown */
+    c->read->cancelable = 1;
+    c->write->cancelable = 1;
+
     wd_event_add_timer(c->write, hc->ucf->connect_timeout);
 
     if (rc == WD_OK) {
