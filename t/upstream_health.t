@@ -226,6 +226,8 @@ subtest 'configuration errors' => sub {
           qr/invalid parameter "interval=0"/ ],
         [ "upstream g { zone g 1k; server 127.0.0.1:1; }\n",
           qr/zone "g" is too small/ ],
+        [ "upstream " . ('n' x 150) . " { zone g 64k; server 127.0.0.1:1; }\n",
+          qr/has too long a name for zone "g"/ ],
     ) {
         $u->write_config(http_config($u, $case->[0]));
         my $res = $u->run('-t');

@@ -190,6 +190,19 @@ wd_http_upstream_zone_bind(wd_shm_zone_t *shm_zone,
         peers->lock = &sh->lock;
 
         for (peer = peers->peer; peer; peer = peer->next) {
+            if (uscf->host.len + peer->server.len + peer->name.len + 2
+                > sizeof(key))
+            {
+                /* a cut key could match another peer's slot */
+                wd_log_error(WD_LOG_EMERG, shm_zone->shm.log, 0,
+                             "server \"%.*s\" of upstream \"%.*s\" has too "
+                             "long a name for zone \"%.*s\"",
+                             wd_str_fmt(&peer->server),
+                             wd_str_fmt(&uscf->host),
+                             wd_str_fmt(&shm_zone->shm.name));
+                return WD_ERROR;
+            }
+
             p = wd_slprintf(key, last, "%.*s/%.*s/%.*s",
                             wd_str_fmt(&uscf->host),
                             wd_str_fmt(&peer->server),
