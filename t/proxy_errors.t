@@ -156,6 +156,8 @@ http {
     upstream u_down    { server 127.0.0.1:%%PORT9%% down;
                          server 127.0.0.1:%%PORT4%%; }
     upstream u_alldown { server 127.0.0.1:%%PORT9%% down; }
+    upstream u_refused_busy { server 127.0.0.1:$R max_fails=0;
+                              server 127.0.0.1:%%PORT8%% max_conns=1; }
     upstream u_maxconns { server 127.0.0.1:%%PORT8%% max_conns=1; }
     upstream u_maxconns_bk { server 127.0.0.1:%%PORT8%% max_conns=1;
                              server 127.0.0.1:%%PORT4%% backup; }
@@ -205,6 +207,7 @@ http {
         location /r/backup { proxy_pass http://u_backup; }
         location /r/down { proxy_pass http://u_down; }
         location /r/alldown { proxy_pass http://u_alldown; }
+        location /r/refused_busy { proxy_pass http://u_refused_busy; }
         location /r/maxconns { proxy_pass http://u_maxconns; }
         location /r/maxconns_bk { proxy_pass http://u_maxconns_bk; }
 @{[ join "\n", map { "        location /r/http_$_ { proxy_pass http://u_$_;
@@ -558,7 +561,7 @@ subtest 'no live upstreams' => sub {
     # u_allrefused's peers were just disabled (max_fails=1, 10 s)
     my $mark = log_mark($t);
     my $r = fetch('/r/allrefused');
-    is($r->{status}, 502, 'status 502');
+    is($r->{status}, 503, 'status 503 (nginx: 502)');
     is(logged($mark, err_re('no live upstreams', 'connecting to upstream',
         '/r/allrefused', 'u_allrefused')), 1, 'no live upstreams logged');
     is(count_lines(log_since($t, $mark), qr/connect\(\) failed/), 0,
@@ -567,10 +570,22 @@ subtest 'no live upstreams' => sub {
     $mark = log_mark($t);
     $dn->clear;
     $r = fetch('/r/alldown');
-    is($r->{status}, 502, 'the only server is down: 502');
+    is($r->{status}, 503, 'the only server is down: 503');
     is(logged($mark, err_re('no live upstreams', 'connecting to upstream',
         '/r/alldown', 'u_alldown')), 1, 'no live upstreams logged');
     is($dn->request_count, 0, 'the down server was not asked');
+
+    # a try failed, then nobody is left: that try's answer stands
+    my $s = conn($t);
+    print {$s} "GET /r/refused_busy HTTP/1.1\r\nHost: localhost\r\n"
+        . "Connection: close\r\n\r\n";
+    sleep 0.2;      # the slow peer (max_conns=1) is now busy
+    $mark = log_mark($t);
+    $r = fetch('/r/refused_busy');
+    is($r->{status}, 502, 'refused, then no live upstream: 502');
+    is(logged($mark, qr/connect\(\) failed/), 1, 'the refusal logged');
+    is(logged($mark, qr/no live upstreams/), 1, 'then no live upstreams');
+    is(read_response($s)->{status}, 200, 'the busy one: 200');
 };
 
 subtest 'down' => sub {
@@ -629,7 +644,7 @@ subtest 'max_conns' => sub {
         . "Connection: close\r\n\r\n";
     sleep 0.3;
     my $r = fetch('/r/maxconns');
-    is($r->{status}, 502, 'second while the first is busy: 502');
+    is($r->{status}, 503, 'second while the first is busy: 503');
     is(logged($mark, err_re('no live upstreams', 'connecting to upstream',
         '/r/maxconns', 'u_maxconns')), 1, 'no live upstreams logged');
     $r = read_response($s);

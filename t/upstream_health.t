@@ -166,7 +166,7 @@ subtest 'one worker checks a peer at a time; the verdict is shared' => sub {
     my $logged = () = $u->error_log =~ /the peer is unhealthy/g;
     is($logged, 1, 'the change is seen once, by the worker that checked');
     my $r = get($u, '/');
-    is($r->{status}, 502, 'with its only peer unhealthy the group answers 502');
+    is($r->{status}, 503, 'with its only peer unhealthy the group answers 503');
     like($u->error_log, qr/no live upstreams while connecting to upstream/,
         'and "no live upstreams" is logged');
     $u->expect_log(qr/health check of peer .* failed/);

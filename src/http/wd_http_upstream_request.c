@@ -1768,6 +1768,24 @@ wd_http_upstream_dummy_handler(wd_http_request_t *r, wd_http_upstream_t *u)
     (void) u;
 }
 
+/* No server could take the request: the service is unavailable (503;
+ * nginx answers 502 here).  After a try that failed, that try's answer
+ * stands. */
+static wd_uint_t
+wd_http_upstream_nolive_status(wd_http_request_t *r)
+{
+    wd_http_upstream_state_t *state;
+
+    if (r->upstream_states->nelts < 2) {
+        return WD_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    state = r->upstream_states->elts;
+    state += r->upstream_states->nelts - 2;
+
+    return state->status ? state->status : WD_HTTP_BAD_GATEWAY;
+}
+
 static void
 wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_uint_t ft_type)
@@ -1820,6 +1838,9 @@ wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
         break;
     case WD_HTTP_UPSTREAM_FT_HTTP_429:
         status = WD_HTTP_TOO_MANY_REQUESTS;
+        break;
+    case WD_HTTP_UPSTREAM_FT_NOLIVE:
+        status = wd_http_upstream_nolive_status(r);
         break;
     default:
         status = WD_HTTP_BAD_GATEWAY;
