@@ -1,7 +1,9 @@
 /*
  * Request bodies: read (Content-Length or chunked) into memory up to
- * client_body_buffer_size and into a temporary file beyond; or read and
- * thrown away when nobody wants them.
+ * client_body_buffer_size and into a temporary file beyond; or read a
+ * buffer at a time for a module that passes it on as it comes
+ * (r->request_body_no_buffering: proxy_request_buffering off); or read
+ * and thrown away when nobody wants them.
  */
 
 #include <wd_http.h>
@@ -11,6 +13,7 @@ static wd_int_t wd_http_do_read_client_request_body(wd_http_request_t *r);
 static wd_int_t wd_http_request_body_filter(wd_http_request_t *r,
     wd_buf_t *b);
 static wd_int_t wd_http_read_discarded_request_body(wd_http_request_t *r);
+static wd_int_t wd_http_start_unbuffered(wd_http_request_t *r, wd_int_t rc);
 
 static wd_int_t
 wd_http_test_expect(wd_http_request_t *r)
@@ -66,11 +69,22 @@ wd_http_body_append(wd_http_request_t *r, u_char *start, u_char *end)
 
     rb = r->request_body;
 
-    b = wd_calloc_buf(r->pool);
-    cl = wd_alloc_chain_link(r->pool);
+    if (rb->free) {
+        /* a link and buffer of data already sent or written out */
+        cl = rb->free;
+        rb->free = cl->next;
+        b = cl->buf;
+        wd_memzero(b, sizeof(wd_buf_t));
 
-    if (b == NULL || cl == NULL) {
-        return WD_HTTP_INTERNAL_SERVER_ERROR;
+    } else {
+        b = wd_calloc_buf(r->pool);
+        cl = wd_alloc_chain_link(r->pool);
+
+        if (b == NULL || cl == NULL) {
+            return WD_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cl->buf = b;
     }
 
     b->temporary = 1;
@@ -79,7 +93,6 @@ wd_http_body_append(wd_http_request_t *r, u_char *start, u_char *end)
     b->last = end;
     b->end = end;
 
-    cl->buf = b;
     cl->next = NULL;
 
     for (ll = &rb->bufs; *ll; ll = &(*ll)->next) { /* void */ }
@@ -88,6 +101,27 @@ wd_http_body_append(wd_http_request_t *r, u_char *start, u_char *end)
     rb->received += end - start;
 
     return WD_OK;
+}
+
+/* The data in rb->bufs has gone (to the file, or on to its reader): its
+ * links and buffer headers are kept for the next data, and the reading
+ * buffer is read into from its start again. */
+static void
+wd_http_body_recycle(wd_http_request_body_t *rb)
+{
+    wd_chain_t *cl;
+
+    while (rb->bufs) {
+        cl = rb->bufs;
+        rb->bufs = cl->next;
+        cl->next = rb->free;
+        rb->free = cl;
+    }
+
+    if (rb->buf) {
+        rb->buf->pos = rb->buf->start;
+        rb->buf->last = rb->buf->start;
+    }
 }
 
 /* Writes the in-memory part of the body to the temporary file. */
@@ -129,7 +163,7 @@ wd_http_write_request_body(wd_http_request_t *r)
         return WD_ERROR;
     }
 
-    rb->bufs = NULL;
+    wd_http_body_recycle(rb);
 
     return WD_OK;
 }
@@ -354,6 +388,33 @@ wd_http_body_buffer_size(wd_http_request_t *r, size_t preread)
     return size;
 }
 
+/* Unbuffered: the first read is done (rc); the reader starts with what
+ * came.  A body that is already whole goes as a buffered one. */
+static wd_int_t
+wd_http_start_unbuffered(wd_http_request_t *r, wd_int_t rc)
+{
+    if (rc == WD_OK) {
+        r->request_body_no_buffering = 0;
+        r->read_event_handler = wd_http_block_reading;
+
+        rc = wd_http_body_finish(r);
+
+        if (rc != WD_OK) {
+            return rc;
+        }
+    }
+
+    if (rc == WD_OK || rc == WD_AGAIN) {
+        /* no reading until the reader asks for more: what came now must
+         * stay put until it has been passed on */
+        r->read_event_handler = wd_http_block_reading;
+        r->request_body->post_handler(r);
+        return WD_OK;
+    }
+
+    return rc;
+}
+
 wd_int_t
 wd_http_read_client_request_body(wd_http_request_t *r,
     wd_http_client_body_handler_pt post_handler)
@@ -410,6 +471,9 @@ wd_http_read_client_request_body(wd_http_request_t *r,
     r->request_length += preread - (r->header_in->last - r->header_in->pos);
 
     if (rb->rest == 0 && rb->last_saved) {
+        /* all of it came with the header: nothing to stream */
+        r->request_body_no_buffering = 0;
+
         rc = wd_http_body_finish(r);
 
         if (rc != WD_OK) {
@@ -433,6 +497,10 @@ wd_http_read_client_request_body(wd_http_request_t *r,
     r->reading_body = 1;
 
     rc = wd_http_do_read_client_request_body(r);
+
+    if (r->request_body_no_buffering) {
+        rc = wd_http_start_unbuffered(r, rc);
+    }
 
 done:
 
@@ -461,25 +529,6 @@ wd_http_read_client_request_body_handler(wd_http_request_t *r)
     }
 }
 
-/* The reading buffer is full: its data goes to the file, and the
- * buffer is reused. */
-static wd_int_t
-wd_http_body_spill(wd_http_request_t *r)
-{
-    wd_http_request_body_t *rb;
-
-    rb = r->request_body;
-
-    if (wd_http_write_request_body(r) != WD_OK) {
-        return WD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rb->buf->pos = rb->buf->start;
-    rb->buf->last = rb->buf->start;
-
-    return WD_OK;
-}
-
 static wd_int_t
 wd_http_do_read_client_request_body(wd_http_request_t *r)
 {
@@ -495,10 +544,15 @@ wd_http_do_read_client_request_body(wd_http_request_t *r)
 
     while (rb->rest != 0 || !rb->last_saved) {
         if (rb->buf->last == rb->buf->end) {
-            rc = wd_http_body_spill(r);
+            if (r->request_body_no_buffering) {
+                /* the reader takes this buffer's data first */
+                return WD_AGAIN;
+            }
 
-            if (rc != WD_OK) {
-                return rc;
+            /* full: its data goes to the file, and it is read into
+             * again */
+            if (wd_http_write_request_body(r) != WD_OK) {
+                return WD_HTTP_INTERNAL_SERVER_ERROR;
             }
         }
 
@@ -555,6 +609,11 @@ wd_http_do_read_client_request_body(wd_http_request_t *r)
     wd_event_del_timer(c->read);
 
     r->reading_body = 0;
+
+    if (r->request_body_no_buffering) {
+        return WD_OK;
+    }
+
     r->read_event_handler = wd_http_block_reading;
 
     rc = wd_http_body_finish(r);
@@ -566,6 +625,38 @@ wd_http_do_read_client_request_body(wd_http_request_t *r)
     rb->post_handler(r);
 
     return WD_OK;
+}
+
+/*
+ * proxy_request_buffering off: the data in r->request_body->bufs has been
+ * passed on; reads what the client has sent since, up to a buffer.
+ * WD_OK: the body is complete (bufs holds its last data, if any);
+ * WD_AGAIN: more is to come (bufs holds what came, if anything; the
+ * client's read event calls r->read_event_handler when there is more);
+ * a status >= 400 for a client that sent a bad body, too much, or went
+ * away or silent.
+ */
+wd_int_t
+wd_http_read_unbuffered_request_body(wd_http_request_t *r)
+{
+    wd_connection_t *c;
+    wd_http_request_body_t *rb;
+
+    c = r->connection;
+    rb = r->request_body;
+
+    if (c->read->timedout) {
+        c->timedout = 1;
+        return WD_HTTP_REQUEST_TIME_OUT;
+    }
+
+    wd_http_body_recycle(rb);
+
+    if (rb->rest == 0 && rb->last_saved) {
+        return WD_OK;
+    }
+
+    return wd_http_do_read_client_request_body(r);
 }
 
 wd_int_t

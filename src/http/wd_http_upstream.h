@@ -261,6 +261,11 @@ struct wd_http_upstream_s {
     /* the protocol module's hooks */
     wd_int_t (*create_request)(wd_http_request_t *r);
     wd_int_t (*reinit_request)(wd_http_request_t *r);
+    /* a request body streamed as it comes (r->request_body_no_buffering):
+     * frames the part in (NULL: none) into *out; last: the body ends
+     * with it.  The previous part has been sent whole by then. */
+    wd_int_t (*body_part)(wd_http_request_t *r, wd_chain_t *in,
+        wd_uint_t last, wd_chain_t **out);
     wd_int_t (*process_header)(wd_http_request_t *r);
     void (*finalize_request)(wd_http_request_t *r, wd_int_t rc);
     wd_int_t (*rewrite_redirect)(wd_http_request_t *r, wd_table_elt_t *h,
@@ -290,6 +295,10 @@ struct wd_http_upstream_s {
     unsigned upgrade:1;         /* 101: a tunnel */
     unsigned request_sent:1;
     unsigned request_body_sent:1;
+    unsigned body_streaming:1;  /* more of the body is to come from the
+                                 * client */
+    unsigned body_let_go:1;     /* a streamed part was sent and dropped:
+                                 * this try cannot be repeated */
     unsigned header_sent:1;
     unsigned response_byte:1;   /* any byte came on this connection */
     unsigned fresh_retry:1;     /* the cached connection failed silently:

@@ -19,6 +19,11 @@ static wd_int_t wd_http_upstream_reset(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static void wd_http_upstream_send_request_handler(wd_http_request_t *r,
     wd_http_upstream_t *u);
+static wd_int_t wd_http_upstream_next_body_part(wd_http_request_t *r,
+    wd_http_upstream_t *u);
+static void wd_http_upstream_read_request_handler(wd_http_request_t *r);
+static void wd_http_upstream_end_body(wd_http_request_t *r,
+    wd_http_upstream_t *u);
 static void wd_http_upstream_send_request(wd_http_request_t *r,
     wd_http_upstream_t *u);
 static wd_int_t wd_http_upstream_test_connect(wd_connection_t *c);
@@ -449,6 +454,7 @@ wd_http_upstream_reset(wd_http_request_t *r, wd_http_upstream_t *u)
 
     u->request_sent = 0;
     u->request_body_sent = 0;
+    u->body_streaming = r->request_body_no_buffering;
     u->response_byte = 0;
     u->keepalive = 0;
     u->upgrade = 0;
@@ -542,9 +548,100 @@ wd_http_upstream_test_connect(wd_connection_t *c)
     return WD_OK;
 }
 
+/*
+ * proxy_request_buffering off: the part of the body sent last is let go
+ * and the next one read from the client.  WD_OK: u->request_out holds it
+ * (or the body is over); WD_AGAIN: nothing yet, the client's next read
+ * event comes back here; else the status to finalize with.
+ */
+static wd_int_t
+wd_http_upstream_next_body_part(wd_http_request_t *r, wd_http_upstream_t *u)
+{
+    wd_int_t rc;
+    wd_http_request_body_t *rb;
+
+    rb = r->request_body;
+
+    for ( ;; ) {
+        if (rb->bufs) {
+            u->body_let_go = 1;
+        }
+
+        rc = wd_http_read_unbuffered_request_body(r);
+
+        if (rc != WD_OK && rc != WD_AGAIN) {
+            return rc;
+        }
+
+        if (rc == WD_OK || rb->bufs) {
+            break;
+        }
+
+        if (!r->connection->read->ready) {
+            r->read_event_handler = wd_http_upstream_read_request_handler;
+            return WD_AGAIN;
+        }
+
+        /* the buffer filled up with chunk framing alone: read on */
+    }
+
+    if (u->body_part(r, rb->bufs, rc == WD_OK, &u->request_out) != WD_OK) {
+        return WD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == WD_OK) {
+        wd_http_upstream_end_body(r, u);
+    }
+
+    return WD_OK;
+}
+
+/* The client's read event while its body is streamed: more of it, unless
+ * the upstream has not taken the last part yet. */
+static void
+wd_http_upstream_read_request_handler(wd_http_request_t *r)
+{
+    wd_http_upstream_t *u;
+
+    u = r->upstream;
+
+    if (r->connection->read->timedout) {
+        r->connection->timedout = 1;
+        wd_log_error(WD_LOG_INFO, r->connection->log, WD_ETIMEDOUT,
+                     "client timed out");
+        wd_http_upstream_finalize_request(r, u, WD_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    if (u->peer.connection == NULL || u->request_out || !u->body_streaming) {
+        return;
+    }
+
+    wd_http_upstream_send_request(r, u);
+}
+
+/* No more of the body is streamed on this try (all of it went, or the
+ * response has come): the client's read events go back to watching for
+ * an abort. */
+static void
+wd_http_upstream_end_body(wd_http_request_t *r, wd_http_upstream_t *u)
+{
+    if (!u->body_streaming) {
+        return;
+    }
+
+    u->body_streaming = 0;
+    wd_event_del_timer(r->connection->read);
+
+    r->read_event_handler = u->conf->ignore_client_abort
+                                ? wd_http_block_reading
+                                : wd_http_upstream_check_broken_connection;
+}
+
 static void
 wd_http_upstream_send_request(wd_http_request_t *r, wd_http_upstream_t *u)
 {
+    wd_int_t rc;
     wd_chain_t *rest;
     wd_connection_t *c;
 
@@ -565,25 +662,46 @@ wd_http_upstream_send_request(wd_http_request_t *r, wd_http_upstream_t *u)
 
     r->connection->log->action = "sending request to upstream";
 
-    rest = c->send_chain(c, u->request_out, 0);
-    u->request_sent = 1;
+    for ( ;; ) {
+        rest = u->request_out ? c->send_chain(c, u->request_out, 0) : NULL;
+        u->request_sent = 1;
 
-    if (rest == (wd_chain_t *) WD_ERROR) {
-        wd_http_upstream_next(r, u, WD_HTTP_UPSTREAM_FT_ERROR);
-        return;
-    }
-
-    u->request_out = rest;
-
-    if (rest) {
-        wd_event_add_timer(c->write, u->conf->send_timeout);
-
-        if (wd_handle_write_event(c->write) != WD_OK) {
-            wd_http_upstream_finalize_request(r, u,
-                                              WD_HTTP_INTERNAL_SERVER_ERROR);
+        if (rest == (wd_chain_t *) WD_ERROR) {
+            wd_http_upstream_next(r, u, WD_HTTP_UPSTREAM_FT_ERROR);
+            return;
         }
 
-        return;
+        u->request_out = rest;
+
+        if (rest) {
+            /* waiting for the upstream, not for the client */
+            wd_event_del_timer(r->connection->read);
+            wd_event_add_timer(c->write, u->conf->send_timeout);
+
+            if (wd_handle_write_event(c->write) != WD_OK) {
+                wd_http_upstream_finalize_request(r, u,
+                    WD_HTTP_INTERNAL_SERVER_ERROR);
+            }
+
+            return;
+        }
+
+        if (!u->body_streaming) {
+            break;
+        }
+
+        rc = wd_http_upstream_next_body_part(r, u);
+
+        if (rc == WD_AGAIN) {
+            /* waiting for the client, not for the upstream */
+            wd_event_del_timer(c->write);
+            return;
+        }
+
+        if (rc != WD_OK) {
+            wd_http_upstream_finalize_request(r, u, rc);
+            return;
+        }
     }
 
     u->request_body_sent = 1;
@@ -700,6 +818,10 @@ wd_http_upstream_process_header(wd_http_request_t *r, wd_http_upstream_t *u)
     u->state->header_time = wd_current_msec - u->start_time;
     wd_event_del_timer(c->read);
 
+    /* what the upstream has not read of the body it will not get, as in
+     * nginx: the connection is not kept, the client's is closed */
+    wd_http_upstream_end_body(r, u);
+
     if (u->headers_in.status_n >= WD_HTTP_SPECIAL_RESPONSE) {
         if (wd_http_upstream_test_next(r, u) == WD_OK) {
             return;
@@ -766,7 +888,7 @@ wd_http_upstream_test_next(wd_http_request_t *r, wd_http_upstream_t *u)
         return WD_DECLINED;
     }
 
-    if (u->peer.tries > 1
+    if (u->peer.tries > 1 && !u->body_let_go
         && !(u->conf->next_upstream_timeout
              && wd_current_msec - u->first_try_time
                     >= u->conf->next_upstream_timeout)
@@ -1797,7 +1919,7 @@ wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
      * never reached the application, so it goes again on a new
      * connection, whatever its method, without counting as a failure */
     if (u->peer.cached && !u->response_byte && !u->fresh_retry
-        && ft_type == WD_HTTP_UPSTREAM_FT_ERROR)
+        && !u->body_let_go && ft_type == WD_HTTP_UPSTREAM_FT_ERROR)
     {
         wd_log_error(WD_LOG_INFO, r->connection->log, 0,
                      "upstream keepalive connection was closed, "
@@ -1869,6 +1991,11 @@ wd_http_upstream_next(wd_http_request_t *r, wd_http_upstream_t *u,
         && (r->method & (WD_HTTP_POST | WD_HTTP_LOCK | WD_HTTP_PATCH))
         && !(u->conf->next_upstream & WD_HTTP_UPSTREAM_FT_NON_IDEMPOTENT))
     {
+        u->peer.tries = 0;
+    }
+
+    if (u->body_let_go) {
+        /* part of the body is gone: it cannot be sent again */
         u->peer.tries = 0;
     }
 
@@ -1972,6 +2099,16 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
     }
 
     wd_http_upstream_close_peer(u);
+
+    if (r->request_body_no_buffering && r->reading_body) {
+        /* the rest of a streamed body has nowhere to go: the lingering
+         * close reads and drops it; a location the request goes on to
+         * (error_page, X-Accel-Redirect) sees an empty body */
+        r->request_body_no_buffering = 0;
+        r->request_body->bufs = NULL;
+        r->read_event_handler = wd_http_block_reading;
+        wd_event_del_timer(r->connection->read);
+    }
 
     if (rc == WD_DECLINED) {
         return;

@@ -54,12 +54,21 @@ typedef struct {
     wd_http_chunked_t chunked;
     wd_uint_t state;            /* 0: status line, 1: headers */
     wd_str_t uri;               /* the upstream request's URI */
+
+    /* proxy_request_buffering off with a chunked body: each part goes
+     * as a chunk; its links are freed when the next part is framed */
+    wd_chain_t *body_part;
+    wd_buf_t chunk_head;
+    wd_buf_t chunk_tail;
+    u_char chunk_size[sizeof("ffffffffffffffff" CRLF) - 1];
 } wd_http_proxy_ctx_t;
 
 static wd_int_t wd_http_proxy_handler(wd_http_request_t *r);
 static wd_int_t wd_http_proxy_eval(wd_http_request_t *r,
     wd_http_proxy_ctx_t *ctx, wd_http_proxy_loc_conf_t *plcf);
 static wd_int_t wd_http_proxy_create_request(wd_http_request_t *r);
+static wd_int_t wd_http_proxy_body_part(wd_http_request_t *r, wd_chain_t *in,
+    wd_uint_t last, wd_chain_t **out);
 static wd_int_t wd_http_proxy_reinit_request(wd_http_request_t *r);
 static wd_int_t wd_http_proxy_process_status_line(wd_http_request_t *r);
 static wd_int_t wd_http_proxy_process_header(wd_http_request_t *r);
@@ -91,8 +100,6 @@ static char *wd_http_proxy_set_complex(wd_conf_t *cf, wd_command_t *cmd,
     void *conf);
 static char *wd_http_proxy_next_upstream(wd_conf_t *cf, wd_command_t *cmd,
     void *conf);
-static char *wd_http_proxy_request_buffering(wd_conf_t *cf,
-    wd_command_t *cmd, void *conf);
 
 static wd_conf_enum_t wd_http_proxy_http_version[] = {
     { wd_string("1.0"), WD_HTTP_VERSION_10 },
@@ -259,7 +266,7 @@ static wd_command_t wd_http_proxy_commands[] = {
 
     { wd_string("proxy_request_buffering"),
       WD_HTTP_MAIN_CONF | WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF | WD_CONF_FLAG,
-      wd_http_proxy_request_buffering, WD_HTTP_LOC_CONF_OFFSET,
+      wd_conf_set_flag_slot, WD_HTTP_LOC_CONF_OFFSET,
       wd_proxy_up(request_buffering), NULL },
 
     { wd_string("proxy_ignore_client_abort"),
@@ -447,6 +454,17 @@ wd_http_proxy_handler(wd_http_request_t *r)
                                           : NULL;
     u->rewrite_cookie = (plcf->cookie_domains || plcf->cookie_paths)
                             ? wd_http_proxy_rewrite_cookie : NULL;
+
+    /* an unbuffered chunked body goes up chunked, which needs HTTP/1.1;
+     * with HTTP/1.0 it is buffered whatever the directive says */
+    if (!plcf->upstream.request_buffering && plcf->body_value == NULL
+        && plcf->upstream.pass_request_body
+        && (!r->headers_in.chunked
+            || plcf->http_version == WD_HTTP_VERSION_11))
+    {
+        r->request_body_no_buffering = 1;
+        u->body_part = wd_http_proxy_body_part;
+    }
 
     rc = wd_http_read_client_request_body(r, wd_http_upstream_init);
 
@@ -684,6 +702,18 @@ wd_http_proxy_create_request(wd_http_request_t *r)
         body_cl->next = NULL;
         body_len = (off_t) body.len;
 
+    } else if (r->request_body_no_buffering) {
+        /* the first part; the rest follows as it comes */
+        if (wd_http_proxy_body_part(r, r->request_body->bufs, 0, &body_cl)
+            != WD_OK)
+        {
+            return WD_ERROR;
+        }
+
+        ctx->body_part = NULL;      /* kept for a retry: never freed */
+        body_len = r->headers_in.chunked ? -1
+                                         : r->headers_in.content_length_n;
+
     } else if (plcf->upstream.pass_request_body && r->request_body
                && (r->headers_in.content_length_n >= 0
                    || r->headers_in.chunked))
@@ -731,6 +761,10 @@ wd_http_proxy_create_request(wd_http_request_t *r)
 
     if (body_len >= 0) {
         len += sizeof("Content-Length: " CRLF) - 1 + WD_OFF_T_LEN;
+    }
+
+    if (r->request_body_no_buffering && r->headers_in.chunked) {
+        len += sizeof("Transfer-Encoding: chunked" CRLF) - 1;
     }
 
     if (plcf->upstream.pass_request_headers) {
@@ -791,6 +825,11 @@ wd_http_proxy_create_request(wd_http_request_t *r)
         *p++ = LF;
     }
 
+    if (r->request_body_no_buffering && r->headers_in.chunked) {
+        p = wd_cpymem(p, "Transfer-Encoding: chunked" CRLF,
+                      sizeof("Transfer-Encoding: chunked" CRLF) - 1);
+    }
+
     if (plcf->upstream.pass_request_headers) {
         part = &r->headers_in.headers.part;
         h = part->elts;
@@ -836,6 +875,129 @@ wd_http_proxy_create_request(wd_http_request_t *r)
 
     /* the last buffer ends the request */
     u->request_bufs = cl;
+
+    return WD_OK;
+}
+
+/* A link for buffer b at *ll. */
+static wd_chain_t **
+wd_http_proxy_link(wd_http_request_t *r, wd_chain_t **ll, wd_buf_t *b)
+{
+    *ll = wd_alloc_chain_link(r->pool);
+
+    if (*ll == NULL) {
+        return NULL;
+    }
+
+    (*ll)->buf = b;
+    (*ll)->next = NULL;
+
+    return &(*ll)->next;
+}
+
+/* Sets b to send the bytes p .. p + n, which outlive it. */
+static void
+wd_http_proxy_set_buf(wd_buf_t *b, u_char *p, size_t n)
+{
+    wd_memzero(b, sizeof(wd_buf_t));
+    b->memory = 1;
+    b->start = p;
+    b->pos = p;
+    b->last = p + n;
+    b->end = p + n;
+}
+
+/*
+ * The next part of an unbuffered request body, framed for the upstream:
+ * as it is after a Content-Length, or as one chunk (and the last chunk
+ * after the body's end) when the client sent it chunked.  The first part
+ * (ctx->body_part still NULL) gets framing buffers of its own, since a
+ * retry sends it again; later ones reuse the context's.
+ */
+static wd_int_t
+wd_http_proxy_body_part(wd_http_request_t *r, wd_chain_t *in, wd_uint_t last,
+    wd_chain_t **out)
+{
+    off_t size;
+    u_char *p;
+    wd_uint_t first;
+    wd_buf_t *head, *tail;
+    wd_chain_t *cl, *next, **ll;
+    wd_http_upstream_t *u;
+    wd_http_proxy_ctx_t *ctx;
+
+    static u_char crlf_last[] = CRLF "0" CRLF CRLF;
+
+    ctx = wd_http_get_module_ctx(r, wd_http_proxy_module);
+    u = r->upstream;
+    first = (u->request_bufs == NULL);
+
+    /* the previous part was sent whole */
+    for (cl = ctx->body_part; cl; cl = next) {
+        next = cl->next;
+        wd_free_chain(r->pool, cl);
+    }
+
+    size = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        size += wd_buf_size(cl->buf);
+    }
+
+    head = &ctx->chunk_head;
+    tail = &ctx->chunk_tail;
+
+    if (first) {
+        head = wd_calloc_buf(r->pool);
+        tail = wd_calloc_buf(r->pool);
+
+        if (head == NULL || tail == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    ll = out;
+    *ll = NULL;
+
+    if (r->headers_in.chunked && size) {
+        p = first ? wd_pnalloc(r->pool, sizeof(ctx->chunk_size))
+                  : ctx->chunk_size;
+
+        if (p == NULL) {
+            return WD_ERROR;
+        }
+
+        wd_http_proxy_set_buf(head, p,
+                              wd_cpymem(wd_sprint_hex(p, (uint64_t) size),
+                                        CRLF, 2) - p);
+
+        if ((ll = wd_http_proxy_link(r, ll, head)) == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        if ((ll = wd_http_proxy_link(r, ll, cl->buf)) == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    if (r->headers_in.chunked && (size || last)) {
+        /* the data's CRLF, and the last chunk after the last data */
+        if (size && last) {
+            wd_http_proxy_set_buf(tail, crlf_last, sizeof(crlf_last) - 1);
+        } else if (size) {
+            wd_http_proxy_set_buf(tail, crlf_last, 2);
+        } else {
+            wd_http_proxy_set_buf(tail, crlf_last + 2, sizeof(crlf_last) - 3);
+        }
+
+        if (wd_http_proxy_link(r, ll, tail) == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    ctx->body_part = *out;
 
     return WD_OK;
 }
@@ -2561,25 +2723,4 @@ wd_http_proxy_next_upstream(wd_conf_t *cf, wd_command_t *cmd, void *conf)
     }
 
     return WD_CONF_OK;
-}
-
-/* "proxy_request_buffering off" is read; the body is still read whole
- * before the upstream gets the request (see docs/http_proxy.md). */
-static char *
-wd_http_proxy_request_buffering(wd_conf_t *cf, wd_command_t *cmd, void *conf)
-{
-    char *rv;
-    char *p = conf;
-
-    rv = wd_conf_set_flag_slot(cf, cmd, conf);
-
-    if (rv == WD_CONF_OK
-        && *(wd_flag_t *) (p + cmd->offset) == 0)
-    {
-        wd_conf_log_error(WD_LOG_WARN, cf, 0,
-                          "\"proxy_request_buffering off\" is not supported "
-                          "yet, the request body is buffered");
-    }
-
-    return rv;
 }
