@@ -20,7 +20,8 @@
  *           for writing, or left open; bits 2-6: the loop turn at which an
  *           early client closes (times 2); bit 7: a POST's body is 512 KB
  *           (so it goes through a temporary file, and the request to the
- *           upstream is sent in parts)
+ *           upstream is sent in parts; /u/ and /k1/ stream it with
+ *           proxy_request_buffering off, chunked to /k1/'s HTTP/1.1)
  *   rest    answers separated by "\xffK\xff" (the connection stays open)
  *           or "\xffC\xff" (it is closed); each answer is written once a
  *           request arrives, on the connection it arrived on
@@ -67,8 +68,10 @@ typedef struct {
     int fd;
     unsigned pending:1;         /* request bytes came since an answer */
     unsigned raw:1;             /* an Upgrade request: a tunnel may follow */
+    unsigned chunked:1;         /* in a chunked body */
     size_t head_len;            /* of the request header being read */
     off_t body;                 /* body bytes still to come */
+    wd_http_chunked_t ch;       /* the chunked body's framing */
     u_char head[4096];
 } fuzz_up_t;
 
@@ -144,6 +147,7 @@ static const char fuzz_conf[] =
     "        location /u/ {\n"
     "            proxy_pass http://plain;\n"
     "            proxy_buffering off;\n"
+    "            proxy_request_buffering off;\n"
     "        }\n"
     "        location /k/ {\n"
     "            proxy_pass http://ka;\n"
@@ -157,6 +161,7 @@ static const char fuzz_conf[] =
     "            proxy_http_version 1.1;\n"
     "            proxy_set_header Connection \"\";\n"
     "            proxy_buffering off;\n"
+    "            proxy_request_buffering off;\n"
     "        }\n"
     "        location /e/ {\n"
     "            proxy_pass http://plain;\n"
@@ -575,11 +580,58 @@ fuzz_request_head(fuzz_up_t *up)
                            NULL, 10);
     }
 
+    if (strcasestr((char *) up->head, "\r\nTransfer-Encoding: chunked\r\n")) {
+        if (v) {
+            fuzz_bad_request(up, "both Content-Length and chunked");
+        }
+
+        up->chunked = 1;
+        wd_memzero(&up->ch, sizeof(wd_http_chunked_t));
+    }
+
     if (strcasestr((char *) up->head, "\r\nUpgrade:")) {
         up->raw = 1;
     }
 
     up->head_len = 0;
+}
+
+/* Follows a chunked request body (proxy_request_buffering off): what
+ * of the n bytes at p it takes. */
+static size_t
+fuzz_chunked_bytes(fuzz_up_t *up, const u_char *p, size_t n)
+{
+    off_t take;
+    wd_int_t rc;
+    wd_buf_t b;
+    wd_http_request_t r;
+
+    wd_memzero(&b, sizeof(wd_buf_t));
+    wd_memzero(&r, sizeof(wd_http_request_t));
+    b.pos = (u_char *) p;
+    b.last = (u_char *) p + n;
+
+    for ( ;; ) {
+        rc = wd_http_parse_chunked(&r, &b, &up->ch);
+
+        if (rc == WD_OK) {
+            take = wd_min(up->ch.size, (off_t) (b.last - b.pos));
+            up->ch.size -= take;
+            b.pos += take;
+            continue;
+        }
+
+        if (rc == WD_DONE) {
+            up->chunked = 0;
+            return b.pos - p;
+        }
+
+        if (rc == WD_AGAIN) {
+            return n;
+        }
+
+        fuzz_bad_request(up, "an invalid chunked body");
+    }
 }
 
 /* Follows the framing of what warden sent on up: n bytes at p. */
@@ -589,6 +641,13 @@ fuzz_request_bytes(fuzz_up_t *up, const u_char *p, size_t n)
     size_t take;
 
     while (n && !up->raw) {
+        if (up->chunked) {
+            take = fuzz_chunked_bytes(up, p, n);
+            p += take;
+            n -= take;
+            continue;
+        }
+
         if (up->body) {
             take = wd_min((off_t) n, up->body);
             up->body -= take;

@@ -69,6 +69,11 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
             proxy_pass http://retry;
         }
         location /ka/ { proxy_pass http://ka; }
+        location /intercept/ {
+            proxy_intercept_errors on;
+            error_page 503 /b/error;
+            proxy_pass http://127.0.0.1:%%PORT2%%;
+        }
         location /small/ {
             client_max_body_size 10k;
             proxy_pass http://127.0.0.1:%%PORT2%%;
@@ -363,6 +368,33 @@ subtest 'keep-alive upstream connections after a streamed body' => sub {
         is($b->last_request->{body_length}, 20000, "request $i: whole body");
     }
     is($b->connection_count - $c1, 1, 'one upstream connection for all three');
+};
+
+subtest 'requests without a body' => sub {
+    my $r = req($t, "GET /b/get HTTP/1.1\r\nHost: c\r\nConnection: close\r\n\r\n");
+    is($r->{status}, 200, 'GET: 200');
+    ok(!exists $b->last_request->{h}{'content-length'}, 'no Content-Length');
+    $r = req($t, "POST /b/empty HTTP/1.1\r\nHost: c\r\nConnection: close\r\n"
+        . "Content-Length: 0\r\n\r\n");
+    is($r->{status}, 200, 'empty POST: 200');
+    is($b->last_request->{h}{'content-length'}, 0, 'Content-Length: 0');
+};
+
+subtest 'an intercepted early answer: the error page gets no body' => sub {
+    my $c = client("POST /intercept/x HTTP/1.1\r\nHost: localhost\r\n"
+        . "Content-Length: 50000\r\n\r\n" . ('e' x 2000));
+    my $up = upstream_conn();
+    my $got = '';
+    read_until($up, \$got, sub ($d) { head_done($d) });
+    print {$up} "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy";
+    my $r = read_response($c, timeout => 5);
+    is($r && $r->{status}, 503, 'the error page\'s answer');
+    my $e = $r && parse_echo($r->{body});
+    is($e && $e->{uri}, '/b/error', 'from the error_page location');
+    is($e && $e->{body_length}, 0, 'which got no part of the body');
+    print {$c} 'e' x 48000;
+    ok(is_closed($c, timeout => 8), 'the client connection is closed');
+    close $up;
 };
 
 subtest 'Expect: 100-continue' => sub {

@@ -426,6 +426,10 @@ wd_http_read_client_request_body(wd_http_request_t *r,
     r->main->count++;
 
     if (r != r->main || r->request_body || r->discard_body) {
+        /* read, streamed or thrown away already: only the first reader
+         * streams a body */
+        r->request_body_no_buffering = 0;
+
         post_handler(r);
         return WD_OK;
     }
@@ -447,6 +451,7 @@ wd_http_read_client_request_body(wd_http_request_t *r,
     r->request_body = rb;
 
     if (r->headers_in.content_length_n < 0 && !r->headers_in.chunked) {
+        r->request_body_no_buffering = 0;   /* no body: nothing to stream */
         post_handler(r);
         return WD_OK;
     }

@@ -2100,14 +2100,17 @@ wd_http_upstream_finalize_request(wd_http_request_t *r,
 
     wd_http_upstream_close_peer(u);
 
-    if (r->request_body_no_buffering && r->reading_body) {
-        /* the rest of a streamed body has nowhere to go: the lingering
-         * close reads and drops it; a location the request goes on to
-         * (error_page, X-Accel-Redirect) sees an empty body */
+    if (r->request_body_no_buffering) {
+        /* a streamed body went where it went: a location the request
+         * goes on to (error_page, X-Accel-Redirect) sees an empty one;
+         * a rest still unread is dropped by the lingering close */
         r->request_body_no_buffering = 0;
         r->request_body->bufs = NULL;
-        r->read_event_handler = wd_http_block_reading;
-        wd_event_del_timer(r->connection->read);
+
+        if (r->reading_body) {
+            r->read_event_handler = wd_http_block_reading;
+            wd_event_del_timer(r->connection->read);
+        }
     }
 
     if (rc == WD_DECLINED) {
