@@ -381,6 +381,8 @@ subtest 'requests without a body' => sub {
 };
 
 subtest 'an intercepted early answer: the error page gets no body' => sub {
+    plan skip_all => 'nginx 1.22 leaves this request without an answer'
+        if $nginx;
     my $c = client("POST /intercept/x HTTP/1.1\r\nHost: localhost\r\n"
         . "Content-Length: 50000\r\n\r\n" . ('e' x 2000));
     my $up = upstream_conn();
