@@ -5,9 +5,10 @@
  * The input is a chunked body.  It is decoded three ways: whole, a byte at
  * a time, and in pieces whose sizes come from the input's first byte; the
  * bytes not yet "received" are poisoned, so a read past b->last is an ASan
- * report.  The runs must agree on the result, where it stopped and the
- * decoded data, and ctx->length must never promise more than really
- * followed.  Nothing is allocated but with malloc(), all freed.
+ * report.  The runs must agree on the result, where it stopped, the
+ * decoded data and the trailers kept, and ctx->length must never promise
+ * more than really followed.  Nothing is allocated but with malloc() (the
+ * pool for the trailers too), all freed.
  */
 
 #include <wd_core.h>
@@ -33,9 +34,21 @@ typedef struct {
     size_t consumed;
     size_t decoded;
     uint64_t hash;              /* of the decoded data */
+    uint64_t trailers;          /* hash of the trailers kept */
     off_t reach;                /* the furthest position ctx->length
                                  * promised the body reaches */
 } wd_fuzz_result_t;
+
+
+static uint64_t
+wd_fuzz_hash(uint64_t hash, u_char *p, size_t n)
+{
+    for ( /* void */ ; n; n--) {
+        hash = (hash ^ *p++) * 0x100000001b3ULL;
+    }
+
+    return hash;
+}
 
 
 static void
@@ -63,6 +76,10 @@ wd_fuzz_decode(u_char *buf, size_t size, size_t step, wd_fuzz_result_t *res)
     memset(&r, 0, sizeof(r));
     res->hash = 0xcbf29ce484222325ULL;
 
+    /* smaller than the trailers' buffer: that one is a malloc() of its own */
+    ctx.trailer_pool = wd_create_pool(1024, NULL);
+    wd_fuzz_assert(ctx.trailer_pool != NULL);
+
     ASAN_POISON_MEMORY_REGION(buf, size);
     b.start = b.pos = b.last = buf;
     wd_fuzz_feed(&b.last, buf + size, step ? step : size);
@@ -87,11 +104,8 @@ wd_fuzz_decode(u_char *buf, size_t size, size_t step, wd_fuzz_result_t *res)
             n = wd_min((size_t) ctx.size, (size_t) (b.last - b.pos));
             ctx.size -= n;
             res->decoded += n;
-
-            for ( /* void */ ; n; n--) {
-                res->hash = (res->hash ^ *b.pos++) * 0x100000001b3ULL;
-            }
-
+            res->hash = wd_fuzz_hash(res->hash, b.pos, n);
+            b.pos += n;
             continue;
         }
 
@@ -109,6 +123,15 @@ wd_fuzz_decode(u_char *buf, size_t size, size_t step, wd_fuzz_result_t *res)
 
     res->rc = rc;
     res->consumed = b.pos - buf;
+
+    wd_fuzz_assert(ctx.trailers.len <= WD_HTTP_CHUNK_TRAILER_MAX);
+
+    if (rc == WD_DONE) {
+        res->trailers = wd_fuzz_hash(0xcbf29ce484222325ULL, ctx.trailers.data,
+                                     ctx.trailers.len);
+    }
+
+    wd_destroy_pool(ctx.trailer_pool);
     wd_fuzz_assert(rc == WD_DONE || rc == WD_ERROR || rc == WD_AGAIN);
     wd_fuzz_assert(rc != WD_AGAIN || res->consumed == size);
     ASAN_UNPOISON_MEMORY_REGION(buf, size);

@@ -5,8 +5,9 @@
 # (Location and Refresh), proxy_cookie_domain and proxy_cookie_path, the
 # body's framing (Content-Length, chunked, close-delimited; to HTTP/1.1
 # and HTTP/1.0 clients; HEAD, 204, 304), the $upstream_* and $proxy_*
-# variables in the access log (also across a retry), and 1 MiB bodies with
-# proxy_buffering on and off, to fast and slow clients.
+# variables in the access log (also across a retry), $upstream_trailer_*
+# and a bad trailer section, and 1 MiB bodies with proxy_buffering on and
+# off, to fast and slow clients.
 #
 # Runs under nginx too (WARDEN_BINARY=/usr/sbin/nginx).
 
@@ -41,9 +42,26 @@ my $h = Test::Warden::Backend->start(t => $t, port => $t->port(3),
                 . "Trailer: X-T\r\n\r\n2\r\nok\r\n0\r\nX-T: v\r\n\r\n",
             '/odd-headers' => "HTTP/1.1 200 OK\r\nX-Empty:\r\n"
                 . "X-Nospace:b\r\nX-Tab:\t t \r\nContent-Length: 2\r\n\r\nok",
+            # two fields, whitespace around a value, a bare LF
+            '/trailers' => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                . "\r\n2\r\nok\r\n0\r\nX-Checksum:\t abc123 \r\n"
+                . "x-other: two words\n\r\n",
+            '/bad-chunk' => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+                . "\r\n\r\n2\r\nokX\r\n0\r\n\r\n",
+            '/bad-trailer' => "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+                . "\r\n\r\n2\r\nok\r\n0\r\nX-Checksum abc\r\n\r\n",
+            # the first server of "tretry": a 500 to retry, with trailers
+            '/tretry/r' => "HTTP/1.1 500 Internal Server Error\r\n"
+                . "Transfer-Encoding: chunked\r\n\r\n2\r\nno\r\n0\r\n"
+                . "X-Checksum: stale\r\nX-Other: stale\r\n\r\n",
         );
         return { raw => $raw{ $req->{path} } } if $raw{ $req->{path} };
         return undef;
+    });
+my $h2 = Test::Warden::Backend->start(t => $t, port => $t->port(4),
+    name => 'h2', handler => sub ($req) {
+        return { chunked => 1, body => 'ok',
+            trailers => ['X-Checksum' => 'fresh'] };
     });
 my $bp = $b->port;
 my $p0 = $t->port(0);
@@ -57,11 +75,17 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
                   '$upstream_response_time|$upstream_connect_time|'
                   '$upstream_header_time|$upstream_response_length|'
                   '$upstream_bytes_sent|$upstream_bytes_received|'
-                  '$upstream_http_x_foo|$proxy_host|$proxy_port|$status';
+                  '$upstream_http_x_foo|$proxy_host|$proxy_port|$status|'
+                  '$upstream_trailer_x_checksum|$upstream_trailer_x_other';
 
     upstream retry {
         server 127.0.0.1:%%PORT9%%;
         server 127.0.0.1:%%PORT1%%;
+    }
+
+    upstream tretry {
+        server 127.0.0.1:%%PORT3%%;
+        server 127.0.0.1:%%PORT4%%;
     }
 
     server {
@@ -115,6 +139,10 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
         }
 
         location /retry/ { proxy_pass http://retry; }
+        location /tretry/ {
+            proxy_next_upstream error http_500;
+            proxy_pass http://tretry;
+        }
         location /buf/ {
             proxy_buffering on;
             proxy_pass http://127.0.0.1:%%PORT1%%;
@@ -522,8 +550,59 @@ subtest '$upstream_* and $proxy_* variables' => sub {
 
     get($t, '/files/none.txt');
     $f = log_line_for('/files/none.txt');
-    is(join('|', @$f[1 .. 9]), '-|-|-|-|-|-|-|-|-',
+    is(join('|', @$f[1 .. 9], @$f[13, 14]), '-|-|-|-|-|-|-|-|-|-|-',
         'a request without upstream: "-" everywhere');
+};
+
+my $NO_PROXY_TRAILERS = 'nginx 1.22 keeps upstream trailers for gRPC only';
+
+subtest '$upstream_trailer_*' => sub {
+    my $r = req($t, get11('/h/trailers', Connection => 'close'));
+    my ($body, $tr, $err) = dechunk($r->{body});
+    ok(!$err && $body eq 'ok', 'the body with trailers: re-chunked');
+    ok(!%{ $tr // {} }, 'the trailers are not passed on (as nginx)');
+    my $f = log_line_for('/h/trailers');
+    SKIP: {
+        skip $NO_PROXY_TRAILERS, 1 if $nginx;
+        is("$f->[13]|$f->[14]", 'abc123|two words',
+            'two fields, the value without the whitespace around it');
+    }
+
+    get($t, '/h/trailer');
+    $f = log_line_for('/h/trailer');
+    is("$f->[13]|$f->[14]", '-|-', 'other trailers only: "-"');
+    get($t, '/vars/none?chunked=1&size=10');
+    $f = log_line_for('/vars/none');
+    is("$f->[13]|$f->[14]", '-|-', 'chunked without trailers: "-"');
+    get($t, '/h/noreason');
+    $f = log_line_for('/h/noreason');
+    is("$f->[13]|$f->[14]", '-|-', 'Content-Length: "-"');
+
+    $r = get($t, '/tretry/r');
+    is("$r->{status} $r->{body}", '200 ok', 'retry after a 500');
+    $f = log_line_for('/tretry/r');
+    is($f->[2], '500, 200', '$upstream_status: 500, 200');
+    SKIP: {
+        skip $NO_PROXY_TRAILERS, 1 if $nginx;
+        is("$f->[13]|$f->[14]", 'fresh|-', 'the last try\'s trailers only');
+    }
+};
+
+# An invalid chunked body that comes in one read with the header: the
+# client gets nothing and the connection closes (as nginx).  A trailer line
+# without a colon is such a body for warden; nginx skips trailer lines.
+subtest 'a bad trailer section' => sub {
+    $t->expect_log(qr/upstream sent invalid chunked response/);
+    is($t->http(get11('/h/bad-chunk', Connection => 'close')), '',
+        'a bad chunk: nothing sent');
+
+    SKIP: {
+        skip 'nginx 1.22 skips trailer lines unchecked', 2 if $nginx;
+        is($t->http(get11('/h/bad-trailer', Connection => 'close')), '',
+            'a bad trailer line: the same');
+        my $f = log_line_for('/h/bad-trailer');
+        is("$f->[13]|$f->[14]", '-|-', 'no trailer variable');
+    }
 };
 
 # ---------------------------------------------------------------------------

@@ -203,19 +203,23 @@ wd_int_t wd_http_arg(wd_http_request_t *r, u_char *name, size_t len,
 void wd_http_split_args(wd_http_request_t *r, wd_str_t *uri, wd_str_t *args);
 
 /* Chunked transfer coding (RFC 9112 §7.1), for request bodies and
- * upstream responses.  The caller zeroes the context before the body.
+ * upstream responses.  The caller zeroes the context before the body; to
+ * keep the trailer section it then sets ctx->trailer_pool.
  * wd_http_parse_chunked() returns:
  *   WD_OK     b->pos is at chunk data and ctx->size (> 0) is what is left
  *             of this chunk: the caller takes n = min(size, b->last -
  *             b->pos) bytes, advances b->pos and subtracts n from
  *             ctx->size, and calls again;
- *   WD_DONE   the last chunk and the trailer section (checked, skipped)
- *             were read: b->pos is past the final LF;
+ *   WD_DONE   the last chunk and the trailer section (checked) were read:
+ *             b->pos is past the final LF.  With a trailer_pool,
+ *             ctx->trailers holds the section's field lines as received,
+ *             each with its line end (CRLF or LF), the empty line left
+ *             out; len 0 (data NULL) when there were none;
  *   WD_AGAIN  all of b was read: call again with more input;
  *   WD_ERROR  invalid: an empty, signed, "0x", space-padded, non-hex or
  *             overflowing size, an over-long extension or trailer
  *             section, a bad trailer line, no line end after the data,
- *             or a bare CR.
+ *             or a bare CR; or no memory for the kept trailers.
  * ctx->length is then a lower bound of the bytes still to come (data and
  * framing), for preallocation.  Line ends are CRLF or a bare LF.  Once it
  * returned WD_DONE or WD_ERROR it returns that again until the context is
@@ -229,6 +233,10 @@ struct wd_http_chunked_s {
     off_t length;               /* what is known to follow */
     wd_uint_t count;            /* bytes of the current size line's digits
                                  * or extensions, or of the trailers */
+    wd_pool_t *trailer_pool;    /* NULL: the trailers are skipped; else a
+                                 * WD_HTTP_CHUNK_TRAILER_MAX buffer for them
+                                 * comes from it at their first byte */
+    wd_str_t trailers;          /* the field lines kept so far */
 };
 
 wd_int_t wd_http_parse_chunked(wd_http_request_t *r, wd_buf_t *b,

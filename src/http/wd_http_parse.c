@@ -1825,12 +1825,45 @@ wd_http_ch_line_ends(wd_http_chunked_t *ctx, u_char ch)
 }
 
 
+/* Keeps a byte of a trailer field line for the caller; the empty line
+ * ending the section is not kept.  The buffer comes at the first byte, so
+ * a response without trailers costs nothing, and ctx->count (checked
+ * before) keeps the bytes within it. */
+static wd_int_t
+wd_http_ch_keep(wd_http_chunked_t *ctx, u_char ch)
+{
+    if (ctx->state == WD_CH_LAST_LF
+        || (ctx->state == WD_CH_TRAILER_START && (ch == CR || ch == LF)))
+    {
+        return WD_OK;
+    }
+
+    if (ctx->trailers.data == NULL) {
+        ctx->trailers.data = wd_pnalloc(ctx->trailer_pool,
+                                        WD_HTTP_CHUNK_TRAILER_MAX);
+
+        if (ctx->trailers.data == NULL) {
+            return WD_ERROR;
+        }
+    }
+
+    ctx->trailers.data[ctx->trailers.len++] = ch;
+
+    return WD_OK;
+}
+
+
 /* trailer-section = *( field-line CRLF ) CRLF: checked like a header
- * line (no obs-fold, no CTL, a token name and a colon), then skipped. */
+ * line (no obs-fold, no CTL, a token name and a colon), then skipped or,
+ * with a trailer_pool, kept. */
 static wd_int_t
 wd_http_ch_trailer(wd_http_chunked_t *ctx, u_char ch)
 {
     if (++ctx->count > WD_HTTP_CHUNK_TRAILER_MAX) {
+        return WD_ERROR;
+    }
+
+    if (ctx->trailer_pool && wd_http_ch_keep(ctx, ch) != WD_OK) {
         return WD_ERROR;
     }
 

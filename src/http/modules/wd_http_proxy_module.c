@@ -79,6 +79,8 @@ static wd_int_t wd_http_proxy_chunked_filter(void *data, wd_buf_t *b,
     ssize_t bytes);
 static wd_int_t wd_http_proxy_close_filter(void *data, wd_buf_t *b,
     ssize_t bytes);
+static wd_int_t wd_http_proxy_add_trailers(wd_http_request_t *r,
+    wd_str_t *section);
 static wd_int_t wd_http_proxy_rewrite_redirect(wd_http_request_t *r,
     wd_table_elt_t *h, size_t prefix);
 static wd_int_t wd_http_proxy_rewrite_cookie(wd_http_request_t *r,
@@ -1397,6 +1399,8 @@ wd_http_proxy_input_filter_init(void *data)
 
     if (u->headers_in.chunked) {
         wd_memzero(&ctx->chunked, sizeof(wd_http_chunked_t));
+        /* kept for $upstream_trailer_*; a retry zeroes it all again */
+        ctx->chunked.trailer_pool = r->pool;
         u->input_filter = wd_http_proxy_chunked_filter;
         u->length = 1;
 
@@ -1503,6 +1507,12 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
             u->length = 0;
             u->done = 1;
 
+            if (wd_http_proxy_add_trailers(r, &ctx->chunked.trailers)
+                != WD_OK)
+            {
+                return WD_ERROR;
+            }
+
             if (in.pos != in.last) {
                 wd_log_error(WD_LOG_WARN, r->connection->log, 0,
                              "upstream sent data after final chunk");
@@ -1522,6 +1532,92 @@ wd_http_proxy_chunked_filter(void *data, wd_buf_t *b, ssize_t bytes)
 
         return WD_ERROR;
     }
+}
+
+/* One trailer field line [p, end), its line end left out, as a
+ * u->headers_in.trailers entry filled like the header ones (a hash and a
+ * lowercase copy of the name, NUL-terminated name and value), so that
+ * $upstream_trailer_x_checksum finds "X-Checksum".  The parser checked the
+ * line: a token, a colon, a value without CTLs. */
+static wd_int_t
+wd_http_proxy_add_trailer(wd_http_request_t *r, u_char *p, u_char *end)
+{
+    u_char *colon;
+    wd_table_elt_t *h;
+    wd_http_upstream_t *u;
+
+    u = r->upstream;
+    colon = wd_strlchr(p, end, ':');
+
+    if (colon == NULL) {
+        return WD_ERROR;
+    }
+
+    h = wd_list_push(&u->headers_in.trailers);
+
+    if (h == NULL) {
+        return WD_ERROR;
+    }
+
+    h->key.data = p;
+    h->key.len = colon - p;
+    h->lowcase_key = wd_pnalloc(r->pool, h->key.len);
+
+    if (h->lowcase_key == NULL) {
+        return WD_ERROR;
+    }
+
+    h->hash = wd_hash_strlow(h->lowcase_key, h->key.data, h->key.len);
+    h->next = NULL;
+
+    for (p = colon + 1; p < end && (*p == ' ' || *p == '\t'); p++) {
+        /* void */
+    }
+
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
+        end--;
+    }
+
+    h->value.data = p;
+    h->value.len = end - p;
+
+    /* the kept section is the request's own: terminate in place */
+    *colon = '\0';
+    *end = '\0';
+
+    return WD_OK;
+}
+
+/* Splits the trailer section the chunked parser kept into fields for
+ * $upstream_trailer_*.  The client does not get them (as nginx). */
+static wd_int_t
+wd_http_proxy_add_trailers(wd_http_request_t *r, wd_str_t *section)
+{
+    u_char *p, *lf, *end, *last;
+
+    p = section->data;
+    last = p + section->len;
+
+    while (p < last) {
+        lf = wd_strlchr(p, last, LF);
+
+        if (lf == NULL) {
+            return WD_ERROR;        /* the parser keeps whole lines only */
+        }
+
+        end = (lf > p && lf[-1] == CR) ? lf - 1 : lf;
+
+        if (wd_http_proxy_add_trailer(r, p, end) != WD_OK) {
+            return WD_ERROR;
+        }
+
+        p = lf + 1;
+    }
+
+    /* taken: a parser that says WD_DONE again adds nothing twice */
+    section->len = 0;
+
+    return WD_OK;
 }
 
 /* ---- proxy_redirect ------------------------------------------------- */

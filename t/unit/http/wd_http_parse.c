@@ -955,18 +955,24 @@ typedef struct {
     long consumed;
     size_t body_len;
     char body[512];
+    size_t trailers_len;        /* kept, when the run asked for them */
+    char trailers[WD_HTTP_CHUNK_TRAILER_MAX];
 } ch_t;
 
 
 /* Decodes buf fed in pieces: cut[0..ncut) are where each piece ends.
- * Checks ctx->length against what really follows when total is known. */
+ * Checks ctx->length against what really follows when total is known.
+ * With keep, the trailers are kept, in a pool whose every block is too
+ * small for them: their buffer is a malloc() of its own, so the sanitizer
+ * build catches a write past it. */
 static void
 ch_run(u_char *buf, size_t len, size_t *cuts, size_t ncut, long total,
-    ch_t *o)
+    wd_uint_t keep, ch_t *o)
 {
     size_t k, n;
     wd_buf_t b;
     wd_int_t rc;
+    wd_pool_t *pool;
     wd_http_chunked_t ctx;
     wd_http_request_t r;
 
@@ -974,6 +980,14 @@ ch_run(u_char *buf, size_t len, size_t *cuts, size_t ncut, long total,
     memset(&ctx, 0, sizeof(ctx));
     memset(&r, 0, sizeof(r));
     memset(&b, 0, sizeof(b));
+    pool = NULL;
+
+    if (keep) {
+        pool = wd_create_pool(1024, NULL);
+        ck_assert_ptr_nonnull(pool);
+        ctx.trailer_pool = pool;
+    }
+
     b.pos = buf;
     k = 0;
     b.last = buf + (ncut ? cuts[0] : len);
@@ -1018,14 +1032,27 @@ ch_run(u_char *buf, size_t len, size_t *cuts, size_t ncut, long total,
 
     o->rc = rc;
     o->consumed = b.pos - buf;
+
+    ck_assert(ctx.trailers.len <= WD_HTTP_CHUNK_TRAILER_MAX);
+    ck_assert(keep || ctx.trailers.data == NULL);
+
+    if (rc == WD_DONE && ctx.trailers.len) {
+        o->trailers_len = ctx.trailers.len;
+        memcpy(o->trailers, ctx.trailers.data, ctx.trailers.len);
+    }
+
+    if (pool) {
+        wd_destroy_pool(pool);
+    }
 }
 
 
-/* Whole, a byte at a time, and split in two at every byte: all agree. */
+/* Whole, a byte at a time, and split in two at every byte: all agree,
+ * trailers kept.  Without keeping them, the result is the same. */
 static void
 ch_parse(const char *in, size_t len, ch_t *o)
 {
-    ch_t other;
+    static ch_t other;
     size_t i, *cuts;
     u_char *buf;
     long total;
@@ -1033,21 +1060,29 @@ ch_parse(const char *in, size_t len, ch_t *o)
     buf = copy(in, len);
     cuts = malloc((len + 1) * sizeof(size_t));
 
-    ch_run(buf, len, NULL, 0, -1, o);
+    ch_run(buf, len, NULL, 0, -1, 1, o);
     total = (o->rc == WD_DONE) ? o->consumed : -1;
-    ch_run(buf, len, NULL, 0, total, o);
+    ch_run(buf, len, NULL, 0, total, 1, o);
+
+    ch_run(buf, len, NULL, 0, total, 0, &other);
+    ck_assert(other.trailers_len == 0);
+    other.trailers_len = o->trailers_len;
+    memcpy(other.trailers, o->trailers, o->trailers_len);
+    ck_assert_msg(memcmp(o, &other, sizeof(ch_t)) == 0,
+        "keeping the trailers changes the result on \"%.*s\"", (int) len,
+        in);
 
     for (i = 0; i < len; i++) {
         cuts[i] = i + 1;
     }
 
-    ch_run(buf, len, cuts, len, total, &other);
+    ch_run(buf, len, cuts, len, total, 1, &other);
     ck_assert_msg(memcmp(o, &other, sizeof(ch_t)) == 0,
         "whole and bytewise runs differ on \"%.*s\"", (int) len, in);
 
     for (i = 0; i <= len; i++) {
         cuts[0] = i;
-        ch_run(buf, len, cuts, 1, total, &other);
+        ch_run(buf, len, cuts, 1, total, 1, &other);
         ck_assert_msg(memcmp(o, &other, sizeof(ch_t)) == 0,
             "whole and split at %zu differ on \"%.*s\"", i, (int) len, in);
     }
@@ -1064,19 +1099,20 @@ typedef struct {
     wd_int_t rc;
     const char *body;
     long consumed;              /* -1: not checked */
+    const char *trailers;       /* kept on WD_DONE; NULL: not checked */
 } ch_case_t;
 
 #define CH_BAD(lit, at) { L(lit), WD_ERROR, NULL, at }
 
 
 static const ch_case_t ch_cases[] = {
-    { L("5\r\nhello\r\n0\r\n\r\n"), WD_DONE, "hello", 15 },
-    { L("0\r\n\r\n"), WD_DONE, "", 5 },
-    { L("0\r\n\r\nGET / HTTP/1.1\r\n"), WD_DONE, "", 5 },
-    { L("5\nhello\n0\n\n"), WD_DONE, "hello", 11 },
+    { L("5\r\nhello\r\n0\r\n\r\n"), WD_DONE, "hello", 15, "" },
+    { L("0\r\n\r\n"), WD_DONE, "", 5, "" },
+    { L("0\r\n\r\nGET / HTTP/1.1\r\n"), WD_DONE, "", 5, "" },
+    { L("5\nhello\n0\n\n"), WD_DONE, "hello", 11, "" },
     { L("3\r\nabc\r\n5;name=val\r\n12345\r\nA;x;y=\"q\\\"s;\"\r\n"
         "0123456789\r\n0;last\r\nTrailer: t\r\nX-Y:\tz z \r\n\r\n"),
-        WD_DONE, "abc123450123456789", -1 },
+        WD_DONE, "abc123450123456789", -1, "Trailer: t\r\nX-Y:\tz z \r\n" },
     { L("a\r\n0123456789\r\nA\r\n0123456789\r\n0\r\n\r\n"), WD_DONE,
         "01234567890123456789", -1 },
     { L("0005\r\nhello\r\n000\r\n\r\n"), WD_DONE, "hello", -1 },
@@ -1087,7 +1123,15 @@ static const ch_case_t ch_cases[] = {
     { L("5;a=\"\"\r\nhello\r\n0\r\n\r\n"), WD_DONE, "hello", -1 },
     { L("5;a=\"x\\\ty\xff\"\r\nhello\r\n0\r\n\r\n"), WD_DONE, "hello", -1 },
     { L("5;a;b;c\r\nhello\r\n0;z=\"1\"\r\n\r\n"), WD_DONE, "hello", -1 },
-    { L("0\r\nA: 1\nB: \r\n\n"), WD_DONE, "", -1 },
+    { L("0\r\nA: 1\nB: \r\n\n"), WD_DONE, "", -1, "A: 1\nB: \r\n" },
+
+    /* trailers kept */
+    { L("2\r\nok\r\n0\r\nX-Checksum: abc\r\n\r\n"), WD_DONE, "ok", 29,
+        "X-Checksum: abc\r\n" },
+    { L("0\r\nX-Checksum:abc\r\nx-other: \t1 2\t \r\nZ:\r\n\r\nNEXT"),
+        WD_DONE, "", 42, "X-Checksum:abc\r\nx-other: \t1 2\t \r\nZ:\r\n" },
+    { L("0\nA:1\nB:2\n\nNEXT"), WD_DONE, "", 11, "A:1\nB:2\n" },
+    { L("0\r\nA: \xff\x80\r\n\r\n"), WD_DONE, "", 12, "A: \xff\x80\r\n" },
 
     /* incomplete */
     { L("5\r\nhel"), WD_AGAIN, "hel", 6 },
@@ -1175,6 +1219,14 @@ START_TEST(ch_table)
         ck_assert_msg(o.consumed == c->consumed, "\"%.*s\": stopped at %ld",
             (int) c->len, c->in, o.consumed);
     }
+
+    if (c->trailers) {
+        ck_assert_msg(o.trailers_len == strlen(c->trailers)
+                          && memcmp(o.trailers, c->trailers, o.trailers_len)
+                                 == 0,
+            "\"%.*s\": trailers \"%.*s\"", (int) c->len, c->in,
+            (int) o.trailers_len, o.trailers);
+    }
 }
 END_TEST
 
@@ -1219,6 +1271,46 @@ START_TEST(ch_bounds)
     len += sprintf(in + len, "X: %0*d\r\n\r\n", 60, 0);
     ch_parse(in, len, &o);
     ck_assert_int_eq(o.rc, WD_ERROR);
+
+    free(in);
+}
+END_TEST
+
+
+/* The kept trailers at the bound: a section of WD_HTTP_CHUNK_TRAILER_MAX
+ * bytes, its empty line a CRLF or a bare LF, is kept whole but that line;
+ * one byte more is an error. */
+START_TEST(ch_trailer_bound)
+{
+    static ch_t o;
+    char *in;
+    size_t len, field, eol;
+
+    in = malloc(WD_HTTP_CHUNK_TRAILER_MAX + 16);
+
+    for (eol = 1; eol <= 2; eol++) {
+        for (field = WD_HTTP_CHUNK_TRAILER_MAX - eol;
+             field <= WD_HTTP_CHUNK_TRAILER_MAX - eol + 1;
+             field++)
+        {
+            /* "0\r\n", then "X: vvv\r\n" of field bytes, then the end */
+            len = sprintf(in, "0\r\nX: ");
+            memset(in + len, 'v', field - 5);
+            len += field - 5;
+            len += sprintf(in + len, "\r\n%s", (eol == 2) ? "\r\n" : "\n");
+            ch_parse(in, len, &o);
+
+            if (field + eol > WD_HTTP_CHUNK_TRAILER_MAX) {
+                ck_assert_int_eq(o.rc, WD_ERROR);
+                ck_assert_int_eq(o.consumed, 3 + WD_HTTP_CHUNK_TRAILER_MAX);
+                continue;
+            }
+
+            ck_assert_int_eq(o.rc, WD_DONE);
+            ck_assert_uint_eq(o.trailers_len, field);
+            ck_assert(memcmp(o.trailers, in + 3, field) == 0);
+        }
+    }
 
     free(in);
 }
@@ -1714,6 +1806,7 @@ parse_suite(void)
     tc = tcase_create("chunked");
     tcase_add_loop_test(tc, ch_table, 0, wd_nelems(ch_cases));
     tcase_add_test(tc, ch_bounds);
+    tcase_add_test(tc, ch_trailer_bound);
     tcase_add_test(tc, ch_big_sizes);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
