@@ -864,6 +864,48 @@ wd_http_hl_value(wd_http_request_t *r, u_char *p)
  * below, or WD_DECLINED (nothing changed that it does not set again) for
  * anything else: the end of the header, an odd byte, a line cut short.
  */
+/* Whether one of the eight bytes in x is a CTL (below 0x20) or DEL: the
+ * bytes that may end a field value (HTAB among them, checked apart). */
+static inline wd_uint_t
+wd_http_has_ctl8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t del;
+
+    del = x ^ (ones * 0x7f);
+
+    return (((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & highs;
+}
+
+/* The end of a field value's bytes (value bytes and OWS) from p: the
+ * first byte that is neither, or last.  Eight bytes at a time while none
+ * of them is a CTL or DEL. */
+static u_char *
+wd_http_value_span(u_char *p, u_char *last)
+{
+    uint64_t x;
+
+    while (p < last) {
+        if (last - p >= 8) {
+            wd_memcpy(&x, p, 8);
+
+            if (!wd_http_has_ctl8(x)) {
+                p += 8;
+                continue;
+            }
+        }
+
+        if (!wd_http_is_value_byte(*p) && !wd_http_is_ows(*p)) {
+            break;
+        }
+
+        p++;
+    }
+
+    return p;
+}
+
 static wd_int_t
 wd_http_hl_fast(wd_http_request_t *r, wd_buf_t *b)
 {
@@ -896,20 +938,14 @@ wd_http_hl_fast(wd_http_request_t *r, wd_buf_t *b)
     }
 
     value = p;
-    end = p;
-
-    while (p < last) {
-        if (wd_http_is_value_byte(*p)) {
-            end = ++p;
-        } else if (wd_http_is_ows(*p)) {
-            p++;
-        } else {
-            break;
-        }
-    }
+    p = wd_http_value_span(p, last);
 
     if (p == last) {
         return WD_DECLINED;
+    }
+
+    for (end = p; end > value && wd_http_is_ows(end[-1]); end--) {
+        /* the OWS before the line end is not the value's */
     }
 
     if (*p == CR) {

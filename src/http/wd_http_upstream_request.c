@@ -1265,6 +1265,14 @@ wd_http_upstream_read_body(wd_http_request_t *r, wd_http_upstream_t *u)
             if (nbufs == WD_HTTP_UPSTREAM_READV) {
                 break;
             }
+
+            if (!u->headers_in.chunked && u->length > 0
+                && (off_t) room >= u->length)
+            {
+                /* the rest of a Content-Length body fits: no buffer is
+                 * taken (or allocated) that it will not fill */
+                break;
+            }
         }
 
         if (nbufs == 0) {
