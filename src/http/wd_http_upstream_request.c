@@ -704,7 +704,9 @@ wd_http_upstream_send_request(wd_http_request_t *r, wd_http_upstream_t *u)
         }
     }
 
-    u->request_body_sent = 1;
+    /* a streamed body cut short by an early response was not all sent:
+     * this connection cannot be kept */
+    u->request_body_sent = !(r->request_body_no_buffering && r->reading_body);
     u->state->bytes_sent = c->sent;
     wd_event_del_timer(c->write);
     u->write_event_handler = wd_http_upstream_dummy_handler;
