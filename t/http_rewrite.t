@@ -158,13 +158,6 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
             set $x "${x}after";
             return 200 "$x\n";
         }
-        location /if/nested/ {
-            if ($arg_a) {
-                if ($arg_b) { return 200 "both\n"; }
-                return 200 "a only\n";
-            }
-            return 200 "neither\n";
-        }
         location /if/break/ {
             if ($arg_a) { break; }
             return 200 "no break\n";
@@ -361,9 +354,6 @@ subtest 'if: the block' => sub {
     is(body_of('/if/rewrite/x'), "200 stayed\n", 'skipped when false');
     is(body_of('/if/after/?a=1'), "200 aafter\n", 'directives after a true if run');
     is(body_of('/if/after/'), "200 after\n", 'and after a false one');
-    is(body_of('/if/nested/?a=1&b=1'), "200 both\n", 'nested if');
-    is(body_of('/if/nested/?a=1'), "200 a only\n", 'nested if, outer only');
-    is(body_of('/if/nested/'), "200 neither\n", 'nested if, neither');
     $r = rq('/if/break/?a=1');
     is($r->{status}, 404, 'break inside if: no more directives');
     $t->expect_log(qr{open\(\) ".*/html/if/break/" failed|directory index of});
@@ -445,6 +435,7 @@ subtest 'config errors' => sub {
          'pcre2_compile() failed: missing closing parenthesis in "(a"'],
         ['if ($uri) { listen 80; }', '"listen" directive is not allowed here'],
         ['if ($uri) ;', 'directive "if" has no opening "{"'],
+        ['if ($uri) { if ($uri) { } }', '"if" directive is not allowed here'],
         ['set x 1;', 'invalid variable name "x"'],
         ['set $uri 1;', 'the duplicate "uri" variable'],
         ['set $x;', 'invalid number of arguments in "set" directive'],

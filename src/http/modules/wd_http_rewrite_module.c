@@ -125,9 +125,9 @@ static wd_command_t wd_http_rewrite_commands[] = {
       0,
       NULL },
 
+    /* as in nginx, an "if" cannot be inside another */
     { wd_string("if"),
-      WD_HTTP_SRV_CONF | WD_HTTP_SIF_CONF | WD_HTTP_LOC_CONF
-          | WD_HTTP_LIF_CONF | WD_CONF_BLOCK | WD_CONF_1MORE,
+      WD_HTTP_SRV_CONF | WD_HTTP_LOC_CONF | WD_CONF_BLOCK | WD_CONF_1MORE,
       wd_http_rewrite_if,
       WD_HTTP_LOC_CONF_OFFSET,
       0,
@@ -1136,7 +1136,7 @@ wd_http_rewrite_if(wd_conf_t *cf, wd_command_t *cmd, void *conf)
     nrlcf->codes = rlcf->codes;
 
     /* at the server level the request keeps the server's settings */
-    in_server = (cf->cmd_type & (WD_HTTP_SRV_CONF | WD_HTTP_SIF_CONF)) != 0;
+    in_server = (cf->cmd_type == WD_HTTP_SRV_CONF);
     ifc->loc_conf = in_server ? NULL : ctx->loc_conf;
 
     save = *cf;
