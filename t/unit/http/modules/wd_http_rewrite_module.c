@@ -49,7 +49,7 @@ str(const char *s)
     do {                                                                       \
         wd_str_t v_ = (v);                                                     \
         ck_assert_msg(v_.len == strlen(s)                                      \
-                          && memcmp(v_.data, s, v_.len) == 0,                  \
+                          && (v_.len == 0 || memcmp(v_.data, s, v_.len) == 0), \
                       "\"%.*s\" != \"%s\"", (int) v_.len, v_.data, s);         \
     } while (0)
 
