@@ -869,9 +869,7 @@ wd_http_core_merge_loc_conf(wd_conf_t *cf, void *parent, void *child)
                                     &wd_http_client_temp_path);
 }
 
-/* The confs of a new context whose main (and maybe server) level is the
- * enclosing one's. */
-static wd_http_conf_ctx_t *
+wd_http_conf_ctx_t *
 wd_http_core_new_ctx(wd_conf_t *cf, wd_uint_t with_srv)
 {
     wd_uint_t m, mi;

@@ -381,6 +381,10 @@ wd_int_t wd_http_init_static_location_trees(wd_conf_t *cf,
     wd_http_core_loc_conf_t *pclcf);
 wd_int_t wd_http_add_location(wd_conf_t *cf, wd_queue_t **locations,
     wd_http_core_loc_conf_t *clcf);
+/* The confs of a new context ("server", "location", "if") whose main
+ * (and, without with_srv, server) level is cf's; each module's
+ * create_loc_conf (and create_srv_conf) has run. */
+wd_http_conf_ctx_t *wd_http_core_new_ctx(wd_conf_t *cf, wd_uint_t with_srv);
 #define WD_HTTP_LOCATION_PREFIX 0
 #define WD_HTTP_LOCATION_EXACT 1
 #define WD_HTTP_LOCATION_AUTO_REDIRECT 2

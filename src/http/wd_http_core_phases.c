@@ -197,6 +197,8 @@ wd_int_t
 wd_http_core_post_rewrite_phase(wd_http_request_t *r,
     wd_http_phase_handler_t *ph)
 {
+    wd_http_core_srv_conf_t *cscf;
+
     if (!r->uri_changed) {
         r->phase_handler++;
         return WD_AGAIN;
@@ -213,6 +215,10 @@ wd_http_core_post_rewrite_phase(wd_http_request_t *r,
         wd_http_finalize_request(r, WD_HTTP_INTERNAL_SERVER_ERROR);
         return WD_OK;
     }
+
+    /* the new URI is looked up from the server level again */
+    cscf = wd_http_get_module_srv_conf(r, wd_http_core_module);
+    r->loc_conf = cscf->ctx->loc_conf;
 
     r->phase_handler = ph->next;
 

@@ -753,6 +753,17 @@ wd_http_variable_set_limit_rate(wd_http_request_t *r,
     r->limit_rate_set = 1;
 }
 
+/* "set $args ...": the request's query changes, and with it what the
+ * proxy passes upstream. */
+static void
+wd_http_variable_set_args(wd_http_request_t *r, wd_http_variable_value_t *v,
+    uintptr_t data)
+{
+    r->args.len = v->len;
+    r->args.data = v->data;
+    r->valid_unparsed_uri = 0;
+}
+
 static wd_int_t
 wd_http_variable_time(wd_http_request_t *r, wd_http_variable_value_t *v,
     uintptr_t data)
@@ -1012,7 +1023,7 @@ static wd_http_variable_t wd_http_core_variables[] = {
 
     { wd_string("query_string"), NULL, wd_http_variable_request,
       offsetof(wd_http_request_t, args), WD_HTTP_VAR_NC, 0 },
-    { wd_string("args"), NULL, wd_http_variable_request,
+    { wd_string("args"), wd_http_variable_set_args, wd_http_variable_request,
       offsetof(wd_http_request_t, args), WD_HTTP_VAR_CH, 0 },
 
     wd_fn_var("is_args", wd_http_variable_is_args, WD_HTTP_VAR_NC),

@@ -262,9 +262,36 @@ wd_http_cv_part_value(wd_http_request_t *r, wd_http_cv_part_t *part,
     }
 }
 
-wd_int_t
-wd_http_complex_value(wd_http_request_t *r, wd_http_complex_value_t *val,
-    wd_str_t *value)
+/* A capture's text escaped as a query argument ("&" as "%26"). */
+static wd_int_t
+wd_http_cv_escape_capture(wd_http_request_t *r, wd_str_t *part)
+{
+    u_char *p;
+    uintptr_t n;
+
+    n = wd_escape_uri(NULL, part->data, part->len, WD_ESCAPE_ARGS);
+
+    if (n == 0) {
+        return WD_OK;
+    }
+
+    p = wd_pnalloc(r->pool, part->len + 2 * n);
+
+    if (p == NULL) {
+        return WD_ERROR;
+    }
+
+    (void) wd_escape_uri(p, part->data, part->len, WD_ESCAPE_ARGS);
+
+    part->data = p;
+    part->len += 2 * n;
+
+    return WD_OK;
+}
+
+static wd_int_t
+wd_http_cv_eval(wd_http_request_t *r, wd_http_complex_value_t *val,
+    wd_str_t *value, wd_uint_t escape)
 {
     u_char *p;
     size_t len;
@@ -287,6 +314,13 @@ wd_http_complex_value(wd_http_request_t *r, wd_http_complex_value_t *val,
 
     for (len = 0, i = 0; i < val->nparts; i++) {
         wd_http_cv_part_value(r, &val->parts[i], &part);
+
+        if (escape && part.len && val->parts[i].type == WD_HTTP_CV_CAPTURE
+            && wd_http_cv_escape_capture(r, &part) != WD_OK)
+        {
+            return WD_ERROR;
+        }
+
         parts[i] = part;
         len += part.len;
     }
@@ -322,6 +356,20 @@ wd_http_complex_value(wd_http_request_t *r, wd_http_complex_value_t *val,
     }
 
     return WD_OK;
+}
+
+wd_int_t
+wd_http_complex_value(wd_http_request_t *r, wd_http_complex_value_t *val,
+    wd_str_t *value)
+{
+    return wd_http_cv_eval(r, val, value, 0);
+}
+
+wd_int_t
+wd_http_complex_value_escaped(wd_http_request_t *r,
+    wd_http_complex_value_t *val, wd_str_t *value)
+{
+    return wd_http_cv_eval(r, val, value, 1);
 }
 
 size_t

@@ -41,6 +41,10 @@ wd_int_t wd_http_compile_complex_value(wd_http_compile_complex_value_t *ccv);
 /* Evaluates val for r into value (allocated from r->pool). */
 wd_int_t wd_http_complex_value(wd_http_request_t *r,
     wd_http_complex_value_t *val, wd_str_t *value);
+/* As wd_http_complex_value, but $1..$9 are escaped as query arguments
+ * (what "rewrite" does where the client's URI had escapes). */
+wd_int_t wd_http_complex_value_escaped(wd_http_request_t *r,
+    wd_http_complex_value_t *val, wd_str_t *value);
 /* A size from a complex value (limit_rate $x): default on error. */
 size_t wd_http_complex_value_size(wd_http_request_t *r,
     wd_http_complex_value_t *val, size_t default_value);

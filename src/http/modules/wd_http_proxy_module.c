@@ -552,6 +552,7 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
 {
     u_char *p;
     size_t len, loc_len, escape;
+    wd_uint_t with_uri;
     wd_http_upstream_t *u;
 
     u = r->upstream;
@@ -568,12 +569,12 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
         return WD_OK;
     }
 
-    loc_len = 0;
+    /* after "rewrite ... break" (valid_location off) the URI part is
+     * ignored and the whole rewritten URI is passed */
+    with_uri = !plcf->url_value && plcf->uri.len && r->valid_location;
 
-    if (!plcf->url_value && plcf->uri.len) {
-        loc_len = (r->valid_location && plcf->location.len <= r->uri.len)
-                      ? plcf->location.len : 0;
-    }
+    loc_len = (with_uri && plcf->location.len <= r->uri.len)
+                  ? plcf->location.len : 0;
 
     escape = 2 * wd_escape_uri(NULL, r->uri.data + loc_len,
                                r->uri.len - loc_len, WD_ESCAPE_URI);
@@ -588,7 +589,7 @@ wd_http_proxy_request_uri(wd_http_request_t *r,
 
     uri->data = p;
 
-    if (!plcf->url_value && plcf->uri.len) {
+    if (with_uri) {
         p = wd_cpymem(p, plcf->uri.data, plcf->uri.len);
     }
 
