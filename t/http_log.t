@@ -12,6 +12,7 @@ use v5.36;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use Test::Warden qw(parse_response have_bin);
@@ -535,6 +536,54 @@ EOF
     is($logs->{'long.log'}, $four,
         'a pending flush timer neither delays the exit nor loses lines');
     is($logs->{'small.log'}, $four, 'small buffer: all lines, in order');
+};
+
+subtest 'no buffer=: lines go out at the end of the loop turn' => sub {
+    my $logs = scenario('turn', html => \%HTML,
+        files => [qw(turn.log other.log)],
+        config => <<'EOF', run => sub ($s, $who) {
+http {
+    log_format short '$request_uri $status';
+    server {
+        listen 127.0.0.1:%%PORT0%%;
+        root html;
+        access_log logs/turn.log short;
+        location /index.html {
+            access_log logs/turn.log short;
+            access_log logs/other.log short;
+        }
+    }
+}
+EOF
+        # a single request: its line is there once the answer is
+        get($s, '/index.html?single');
+        ok($s->wait_until(sub {
+            ($s->read_file('logs/turn.log') // '') =~ /\?single 200\n/
+        }, timeout => 1), "$who: one request: its line at once");
+
+        # 40 pipelined requests: answered in few turns, every line whole
+        # and in order
+        my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $s->port, Proto => 'tcp') or die "connect: $!";
+        print {$sock} join '', map {
+            "GET /index.html?p$_ HTTP/1.1\r\nHost: localhost\r\n"
+            . ($_ == 40 ? "Connection: close\r\n" : '') . "\r\n"
+        } 1 .. 40;
+        my $all = do { local $/; <$sock> };
+        my $answers = () = $all =~ m{HTTP/1\.1 200 }g;
+        is($answers, 40, "$who: 40 answers");
+        close $sock;    # nginx logs the last one after its lingering close
+        my $n = 0;
+        $s->wait_until(sub {
+            $n = () = ($s->read_file('logs/turn.log') // '') =~ /\?p\d+ 200\n/g;
+            $n == 40;
+        }, timeout => 2);
+        is($n, 40, "$who: 40 lines");
+    });
+    my $lines = join '', "/index.html?single 200\n",
+        map { "/index.html?p$_ 200\n" } 1 .. 40;
+    is($logs->{'turn.log'}, $lines, 'all lines, whole and in order');
+    is($logs->{'other.log'}, $lines, 'a second log of the same requests too');
 };
 
 sub gunzip_text ($data) {

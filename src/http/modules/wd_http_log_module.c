@@ -6,9 +6,13 @@
  * request (the log phase) each access_log of the location where the
  * request ended gets one line, built in two passes over the ops (length,
  * then text) from values looked up once, and written with one write() or
- * appended to the log's buffer.  A buffer is written out when a line does
- * not fit, when its flush= timer fires, before the files are reopened
- * (the open file's flush hook) and when the worker exits; with gzip= each
+ * appended to the log's buffer.  A log without buffer= still gets a small
+ * one that is written out at the end of the event loop's turn: the lines
+ * of all the requests that ended in one turn go in one write(), before
+ * the worker waits again.  A buffer is written out when a line does
+ * not fit, when its flush= timer fires (or its turn ends), before the
+ * files are reopened (the open file's flush hook) and when the worker
+ * exits; with gzip= each
  * write is a complete gzip member, so the file can be read by zcat at any
  * time.  Logs whose name has variables are opened per line, through
  * open_log_file_cache when one is configured.
@@ -22,6 +26,7 @@
 #define WD_HTTP_LOG_ESCAPE_NONE 2
 
 #define WD_HTTP_LOG_BUF_SIZE 65536      /* gzip= without buffer= */
+#define WD_HTTP_LOG_TURN_SIZE 16384     /* the lines of one loop turn */
 
 /* A piece of a format: literal text, or the value of a variable. */
 /* Writes a value at p without escaping (it never needs any). */
@@ -52,9 +57,12 @@ typedef struct {
     u_char *start;
     u_char *pos;
     u_char *last;
-    wd_event_t *event;          /* the flush= timer; NULL without one */
+    wd_event_t *event;          /* the flush= timer, or the end of the
+                                 * turn; NULL without either */
     wd_msec_t flush;
     wd_int_t gzip;              /* compression level; 0: none */
+    unsigned turn:1;            /* no buffer=: written out each turn */
+    time_t error_log_time;      /* of the last alert, for a turn buffer */
 } wd_http_log_buf_t;
 
 /* One access_log directive. */
@@ -596,6 +604,52 @@ wd_http_log_write(wd_http_request_t *r, wd_http_log_t *log, u_char *buf,
 
 /* ---- buffers ------------------------------------------------------------ */
 
+/* The context of a turn's alert: no request is left to name. */
+static u_char *
+wd_http_log_turn_context(wd_log_t *log, u_char *buf, size_t len)
+{
+    return wd_slprintf(buf, buf + len, " while %s", log->action);
+}
+
+/* A turn's lines not written whole: alerted as a line written alone
+ * would be, at most once a minute (a full disk fails every turn). */
+static void
+wd_http_log_turn_failed(wd_open_file_t *file, wd_http_log_buf_t *buffer,
+    ssize_t n, size_t len, wd_log_t *log)
+{
+    time_t now;
+    wd_err_t err;
+    wd_log_t turn_log;
+
+    if (n == (ssize_t) len) {
+        return;
+    }
+
+    err = (n == -1) ? wd_errno : 0;
+    now = wd_time();
+
+    if (now - buffer->error_log_time < 60) {
+        return;
+    }
+
+    buffer->error_log_time = now;
+
+    turn_log = *log;
+    turn_log.action = "logging request";
+    turn_log.handler = wd_http_log_turn_context;
+    turn_log.data = NULL;
+
+    if (n == -1) {
+        wd_log_error(WD_LOG_ALERT, &turn_log, err,
+                     "write() to \"%s\" failed", file->name.data);
+        return;
+    }
+
+    wd_log_error(WD_LOG_ALERT, &turn_log, 0,
+                 "write() to \"%s\" was incomplete: %zd of %zu",
+                 file->name.data, n, len);
+}
+
 /* The open file's flush hook: writes out what the buffer holds. */
 static void
 wd_http_log_flush(wd_open_file_t *file, wd_log_t *log)
@@ -618,6 +672,11 @@ wd_http_log_flush(wd_open_file_t *file, wd_log_t *log)
     buffer->pos = buffer->start;
 
     n = wd_http_log_write_file(file, buffer->start, len, log);
+
+    if (buffer->turn) {
+        wd_http_log_turn_failed(file, buffer, n, len, log);
+        return;
+    }
 
     if (n == -1) {
         wd_log_error(WD_LOG_ALERT, log, wd_errno,
@@ -664,7 +723,12 @@ wd_http_log_buffer_line(wd_http_request_t *r, wd_http_log_t *log,
     }
 
     if (buffer->event && buffer->pos == buffer->start) {
-        wd_event_add_timer(buffer->event, buffer->flush);
+        if (buffer->turn) {
+            /* written out once this turn's events are handled */
+            wd_post_event(buffer->event, &wd_posted_events);
+        } else {
+            wd_event_add_timer(buffer->event, buffer->flush);
+        }
     }
 
     buffer->pos = wd_http_log_line(r, buffer->pos, log->format, values);
@@ -1380,6 +1444,7 @@ static wd_http_log_buf_t *
 wd_http_log_create_buffer(wd_conf_t *cf, wd_open_file_t *file,
     wd_http_log_params_t *params)
 {
+    size_t size;
     wd_http_log_buf_t *buffer;
 
     buffer = wd_pcalloc(cf->pool, sizeof(wd_http_log_buf_t));
@@ -1388,17 +1453,19 @@ wd_http_log_create_buffer(wd_conf_t *cf, wd_open_file_t *file,
         return NULL;
     }
 
-    buffer->start = wd_pnalloc(cf->pool, params->size);
+    size = params->size ? (size_t) params->size : WD_HTTP_LOG_TURN_SIZE;
+    buffer->start = wd_pnalloc(cf->pool, size);
 
     if (buffer->start == NULL) {
         return NULL;
     }
 
     buffer->pos = buffer->start;
-    buffer->last = buffer->start + params->size;
+    buffer->last = buffer->start + size;
     buffer->gzip = params->gzip;
+    buffer->turn = (params->size == 0);
 
-    if (params->flush) {
+    if (params->flush || buffer->turn) {
         buffer->event = wd_pcalloc(cf->pool, sizeof(wd_event_t));
 
         if (buffer->event == NULL) {
@@ -1431,7 +1498,11 @@ wd_http_log_set_buffer(wd_conf_t *cf, wd_http_log_t *log, wd_str_t *path,
 
     buffer = log->file->data;
 
-    if (buffer) {
+    if (buffer && params->size == 0) {
+        return WD_OK;       /* no buffer=: whatever the file has does */
+    }
+
+    if (buffer && !buffer->turn) {
         if (buffer->last - buffer->start != params->size
             || buffer->flush != params->flush
             || buffer->gzip != params->gzip)
@@ -1536,7 +1607,8 @@ wd_http_log_set_log(wd_conf_t *cf, wd_command_t *cmd, void *conf)
         return WD_CONF_ERROR;
     }
 
-    if (params.size
+    /* without buffer= (and a fixed name): the turn's buffer */
+    if ((params.size || log->name == NULL)
         && wd_http_log_set_buffer(cf, log, &value[1], &params) != WD_OK)
     {
         return WD_CONF_ERROR;
