@@ -2,7 +2,8 @@
  * Fuzzes a whole HTTP connection: the input is what a client sends on
  * one connection (request lines, headers, bodies, pipelined requests).
  * A real server cycle is built once from a configuration with static
- * files, "return", error pages and regex locations; each input is written
+ * files, "return", error pages, regex locations and the rewrite module
+ * (rewrite, set, if at server and location level); each input is written
  * into one end of a socketpair whose other end warden serves, and the
  * event loop runs until warden closes the connection.  A hang (the
  * connection still open after the client sent EOF and enough loop turns)
@@ -46,6 +47,22 @@ static const char fuzz_conf[] =
     "        location /try { try_files $uri $uri/ /index.html =404; }\n"
     "        location @fallback { return 503; }\n"
     "        location /dir/ { index missing.html index.html; }\n"
+    /* the rewrite module on hostile URIs, args and headers */
+    "        rewrite ^/srv/([^/]*)/?(.*)$ /r/$2?s=$1;\n"
+    "        if ($http_x_a ~ ^(?<xa>[a-z]+)-(.*)$) { set $xb $2; }\n"
+    "        location /rw/ {\n"
+    "            rewrite_log on;\n"
+    "            rewrite ^/rw/q/(.*)/(.*)$ /r?a=$1&b=$2 last;\n"
+    "            rewrite ^/rw/keep/(.*)$ /r/$1$1$1?k=$1&$xb break;\n"
+    "            rewrite ^/rw/red/(.*)$ http://$host/$1$xa? permanent;\n"
+    "            rewrite ^/rw/rel/(.*)$ /to/$1 redirect;\n"
+    "            set $v \"$1-$arg_a-$xa\";\n"
+    "            if ($arg_q ~* ^(.+)=(.*)$) { return 200 \"$1|$2|$v\"; }\n"
+    "            if (!-e $request_filename) { set $v \"$v-missing\"; }\n"
+    "            if ($args = \"\") { rewrite ^ /r?empty=1 last; }\n"
+    "            return 200 \"$uri $args $v\";\n"
+    "        }\n"
+    "        location /loop { rewrite ^(.*)$ $1 last; }\n"
     "    }\n"
     "}\n";
 
