@@ -4,8 +4,8 @@
 # proxy_http_version 1.1, buffered with 1.0), never to a temp file; a
 # try whose body was partly let go is not repeated; the client going
 # away, going silent or sending too much mid-body; an upstream answering
-# before the body is over; keep-alive upstream connections after a
-# streamed body; Expect: 100-continue.
+# before the body is over; a reload mid-upload; keep-alive upstream
+# connections after a streamed body; Expect: 100-continue.
 #
 # Runs under nginx too (WARDEN_BINARY=/usr/sbin/nginx).
 
@@ -396,6 +396,30 @@ subtest 'an intercepted early answer: the error page gets no body' => sub {
     is($e && $e->{body_length}, 0, 'which got no part of the body');
     print {$c} 'e' x 48000;
     ok(is_closed($c, timeout => 8), 'the client connection is closed');
+    close $up;
+};
+
+subtest 'a reload in the middle of a streamed upload' => sub {
+    my $body = body_pattern(200000);
+    my $c = client("POST /raw/reload HTTP/1.1\r\nHost: localhost\r\n"
+        . "Content-Length: 200000\r\n\r\n" . substr($body, 0, 50000));
+    my $up = upstream_conn();
+    my $got = '';
+    ok(read_until($up, \$got,
+        sub ($d) { head_done($d) && length((split_head($d))[1]) >= 50000 }),
+        'the first part went up');
+    $t->signal('HUP');
+    ok($t->wait_for_log(qr/reconfiguring/), 'reloaded');
+    sleep 0.5;      # the old worker is shutting down gracefully
+    print {$c} substr($body, 50000);
+    ok(read_until($up, \$got,
+        sub ($d) { length((split_head($d))[1]) >= 200000 }, 10),
+        'the rest went up through the old worker');
+    is(md5_hex((split_head($got))[1]), md5_hex($body), 'the body intact');
+    respond($up, 'after reload');
+    my $r = read_response($c, timeout => 5);
+    is($r && $r->{status}, 200, 'answered');
+    is($r && $r->{body}, 'after reload', 'with the upstream\'s body');
     close $up;
 };
 
