@@ -20,6 +20,10 @@
 #define WD_HTTP_UPSTREAM_FT_HTTP_404 0x00000200
 #define WD_HTTP_UPSTREAM_FT_HTTP_429 0x00000400
 #define WD_HTTP_UPSTREAM_FT_NON_IDEMPOTENT 0x00004000
+/* proxy_buffering off: at most this much is relayed for one connection
+ * in one turn of the event loop before the others get theirs */
+#define WD_HTTP_UPSTREAM_TURN_MAX (64 * 1024)
+
 #define WD_HTTP_UPSTREAM_FT_NOLIVE 0x40000000
 #define WD_HTTP_UPSTREAM_FT_OFF 0x80000000
 

@@ -1114,7 +1114,7 @@ static void
 wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
     wd_uint_t from_downstream)
 {
-    off_t received, sent;
+    off_t received, sent, start;
     wd_int_t rc;
     wd_buf_t *b;
     wd_chain_t *cl;
@@ -1125,6 +1125,7 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
 
     c = r->connection;
     pc = u->peer.connection;
+    start = u->state->bytes_received;
 
     for (;;) {
         received = u->state->bytes_received;
@@ -1188,6 +1189,16 @@ wd_http_upstream_process_body(wd_http_request_t *r, wd_http_upstream_t *u,
         if (pc == NULL || !pc->read->ready || pc->read->delayed
             || (u->state->bytes_received == received && c->sent == sent))
         {
+            break;
+        }
+
+        if (!u->buffering
+            && u->state->bytes_received - start >= WD_HTTP_UPSTREAM_TURN_MAX)
+        {
+            /* a fast upstream and client could keep this loop going for
+             * the whole body: the other connections have their turn
+             * first, and this one goes on in the next */
+            wd_post_event(pc->read, &wd_posted_next_events);
             break;
         }
     }

@@ -300,6 +300,12 @@ wd_http_upstream_free_keepalive_peer(wd_peer_connection_t *pc, void *data,
 
     c->read->delayed = 0;
     wd_event_del_timer(c->write);
+
+    if (c->read->posted) {
+        /* a turn's worth of body left for the next: not for the cache */
+        wd_delete_posted_event(c->read);
+    }
+
     wd_event_add_timer(c->read, timeout);
 
     c->write->handler = wd_http_upstream_keepalive_close_handler;
