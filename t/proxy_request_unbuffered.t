@@ -40,6 +40,7 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
     access_log logs/access.log st;
 
     upstream retry { server 127.0.0.1:%%PORT3%%; server 127.0.0.1:%%PORT1%%; }
+    upstream refused { server 127.0.0.1:%%PORT4%%; server 127.0.0.1:%%PORT1%%; }
     upstream ka { server 127.0.0.1:%%PORT1%%; keepalive 4; }
 
     server {
@@ -64,6 +65,7 @@ start_with($t, <<'EOF') or BAIL_OUT('cannot start');
             proxy_pass http://127.0.0.1:%%PORT2%%;
         }
         location /retry/ { proxy_pass http://retry; }
+        location /refused/ { proxy_pass http://refused; }
         location /retrybuf/ {
             proxy_request_buffering on;
             proxy_pass http://retry;
@@ -279,6 +281,21 @@ subtest 'a body partly let go is not sent to the next server' => sub {
         timeout => 10);
     is($r2->{status}, 200, 'buffered: retried, 200');
     is($b->last_request->{body_md5}, md5_hex($body), 'with the whole body');
+};
+
+subtest 'a refused server: the part read so far goes to the next one' => sub {
+    # port 4 has no listener: the first try fails before anything is sent
+    my $body = body_pattern(30000);
+    my $c = client("POST /refused/r HTTP/1.1\r\nHost: c\r\nConnection: close\r\n"
+        . "Content-Length: 30000\r\n\r\n" . substr($body, 0, 7000));
+    sleep 0.3;
+    print {$c} substr($body, 7000);
+    my $r = read_response($c, timeout => 10);
+    is($r && $r->{status}, 200, 'the second server answers');
+    is($b->last_request->{body_md5}, md5_hex($body), 'with the whole body');
+    close $c;
+    like(access_line('/refused/r'), qr/ 200 us=502, 200$/, 'two tries logged');
+    $t->expect_log(qr/connect\(\) failed \(111: Connection refused\)/);
 };
 
 subtest 'the client goes away mid-body: the upstream connection closes' => sub {
