@@ -526,7 +526,9 @@ wd_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
 
     while (*fmt && buf < last) {
         if (*fmt != '%') {
-            for (p = fmt; *p && *p != '%'; p++) { /* void */ }
+            /* the literal text up to the next conversion, found by libc's
+             * word-at-a-time search */
+            p = strchrnul(fmt, '%');
             buf = wd_cpymem(buf, fmt, wd_min((size_t) (p - fmt),
                                              (size_t) (last - buf)));
             fmt = p;
@@ -1186,11 +1188,60 @@ wd_sort(void *base, size_t n, size_t size,
     }
 }
 
+/* strerror() texts of the errnos Linux defines, copied once: strerror()
+ * goes through the message catalogue (gettext) on every call, and error
+ * lines are written on hot paths (a 404 logs "open() ... failed"). */
+#define WD_SYS_NERR 135
+
+static wd_str_t *wd_sys_errlist;
+static wd_uint_t wd_sys_errlist_tried;
+
+static void
+wd_strerror_init(void)
+{
+    size_t len;
+    wd_err_t err;
+    const char *msg;
+    wd_str_t *list;
+
+    wd_sys_errlist_tried = 1;
+
+    list = malloc(WD_SYS_NERR * sizeof(wd_str_t));
+
+    if (list == NULL) {
+        return;
+    }
+
+    for (err = 0; err < WD_SYS_NERR; err++) {
+        msg = strerror(err);
+        len = strlen(msg);
+        list[err].data = malloc(len ? len : 1);
+
+        if (list[err].data == NULL) {
+            return;                 /* the rest goes through strerror() */
+        }
+
+        list[err].len = len;
+        wd_memcpy(list[err].data, msg, len);
+    }
+
+    wd_sys_errlist = list;
+}
+
 u_char *
 wd_strerror(wd_err_t err, u_char *buf, size_t size)
 {
     const char *msg;
     size_t len;
+
+    if (!wd_sys_errlist_tried) {
+        wd_strerror_init();
+    }
+
+    if (wd_sys_errlist && err >= 0 && err < WD_SYS_NERR) {
+        len = wd_min(wd_sys_errlist[err].len, size);
+        return wd_cpymem(buf, wd_sys_errlist[err].data, len);
+    }
 
     msg = strerror(err);
     len = wd_min(strlen(msg), size);
