@@ -4,6 +4,7 @@
  */
 
 #include "../wd_unit.h"
+#include <errno.h>
 
 /* An exact-size heap copy of text, so ASan sees any read past its end. */
 static u_char *
@@ -227,6 +228,45 @@ START_TEST(test_slprintf)
     /* no room at all */
     p = wd_slprintf(buf, buf, "%s", "abc");
     ck_assert_ptr_eq(p, buf);
+}
+END_TEST
+
+/* Literal text around conversions, and at the very end of the format. */
+START_TEST(test_slprintf_literals)
+{
+    u_char buf[64], *p;
+
+    p = wd_slprintf(buf, buf + sizeof(buf), "open() \"%s\" failed", "/x");
+    ck_assert_int_eq(p - buf, 18);
+    ck_assert_int_eq(memcmp(buf, "open() \"/x\" failed", 18), 0);
+
+    p = wd_slprintf(buf, buf + sizeof(buf), "no conversion at all");
+    ck_assert_int_eq(p - buf, 20);
+
+    p = wd_slprintf(buf, buf + 5, "abcdefgh%d", 1);
+    ck_assert_int_eq(p - buf, 5);
+    ck_assert_int_eq(memcmp(buf, "abcde", 5), 0);
+}
+END_TEST
+
+/* The cached texts are strerror()'s; others still get strerror()'s. */
+START_TEST(test_strerror)
+{
+    int errs[] = { 0, ENOENT, EACCES, ENOSPC, 134, 135, 9999, -1 };
+    u_char buf[256], *p;
+    const char *want;
+    size_t i;
+
+    for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+        want = strerror(errs[i]);
+        p = wd_strerror(errs[i], buf, sizeof(buf));
+        ck_assert_int_eq(p - buf, (long) strlen(want));
+        ck_assert_int_eq(memcmp(buf, want, p - buf), 0);
+    }
+
+    /* cut to the room there is */
+    p = wd_strerror(ENOENT, buf, 5);
+    ck_assert_int_eq(p - buf, 5);
 }
 END_TEST
 
@@ -784,6 +824,8 @@ string_suite(void)
     tcase_add_test(tc, test_fixed_point);
     tcase_add_test(tc, test_sprint);
     tcase_add_test(tc, test_slprintf);
+    tcase_add_test(tc, test_slprintf_literals);
+    tcase_add_test(tc, test_strerror);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("strings");
