@@ -281,14 +281,12 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
     wd_http_upstream_rr_peers_t *peers, wd_uint_t *index)
 {
     time_t now;
-    wd_int_t total;
-    wd_uint_t i, n;
+    wd_uint_t i;
+    wd_http_upstream_swrr_t sw;
     wd_http_upstream_rr_peer_t *peer, *best;
 
     now = wd_time();
-    best = NULL;
-    total = 0;
-    n = 0;
+    wd_memzero(&sw, sizeof(wd_http_upstream_swrr_t));
 
     for (peer = peers->peer, i = 0; peer; peer = peer->next, i++) {
         /* a lone server can be asked again: a request that failed on a
@@ -309,33 +307,19 @@ wd_http_upstream_rr_pick(wd_http_upstream_rr_peer_data_t *rrp,
             continue;
         }
 
-        peer->st->current_weight += peer->st->effective_weight;
-        total += peer->st->effective_weight;
-
-        if (peer->st->effective_weight < peer->weight) {
-            peer->st->effective_weight++;
-        }
-
-        if (best == NULL
-            || peer->st->current_weight > best->st->current_weight)
-        {
-            best = peer;
-            n = i;
-        }
+        wd_http_upstream_swrr_offer(&sw, peer, i);
     }
+
+    best = wd_http_upstream_swrr_pick(&sw, index);
 
     if (best == NULL) {
         return NULL;
     }
 
-    best->st->current_weight -= total;
-
     /* a failed peer that gets a request again starts a new window */
     if (now - best->st->checked > best->fail_timeout) {
         best->st->checked = now;
     }
-
-    *index = n;
 
     return best;
 }

@@ -109,6 +109,47 @@ void wd_http_upstream_rr_take(wd_peer_connection_t *pc,
     wd_http_upstream_rr_peer_data_t *rrp, wd_http_upstream_rr_peer_t *peer,
     wd_uint_t index);
 
+/* Smooth weighted round robin over the peers a balancer offers: each
+ * offered peer gains its effective weight; the pick is the one that gained
+ * most, and it pays back the total.  Used by round robin itself and by
+ * least_conn and hash consistent among their ties. */
+typedef struct {
+    wd_http_upstream_rr_peer_t *best;
+    wd_int_t total;
+    wd_uint_t index;            /* best's number in the peers list */
+} wd_http_upstream_swrr_t;
+
+static inline void
+wd_http_upstream_swrr_offer(wd_http_upstream_swrr_t *sw,
+    wd_http_upstream_rr_peer_t *peer, wd_uint_t index)
+{
+    peer->st->current_weight += peer->st->effective_weight;
+    sw->total += peer->st->effective_weight;
+
+    if (peer->st->effective_weight < peer->weight) {
+        peer->st->effective_weight++;     /* recovering from a failure */
+    }
+
+    if (sw->best == NULL
+        || peer->st->current_weight > sw->best->st->current_weight)
+    {
+        sw->best = peer;
+        sw->index = index;
+    }
+}
+
+/* The pick (NULL if nothing was offered), its number in *index. */
+static inline wd_http_upstream_rr_peer_t *
+wd_http_upstream_swrr_pick(wd_http_upstream_swrr_t *sw, wd_uint_t *index)
+{
+    if (sw->best) {
+        sw->best->st->current_weight -= sw->total;
+        *index = sw->index;
+    }
+
+    return sw->best;
+}
+
 #define wd_http_upstream_rr_tried(rrp, n)                                      \
     ((rrp)->tried[(n) / (8 * sizeof(uintptr_t))]                               \
      & ((uintptr_t) 1 << ((n) % (8 * sizeof(uintptr_t)))))

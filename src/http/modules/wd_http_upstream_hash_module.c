@@ -392,12 +392,11 @@ static wd_http_upstream_rr_peer_t *
 wd_http_upstream_chash_pick(wd_http_upstream_rr_peer_data_t *rrp,
     wd_str_t *server, time_t now, wd_uint_t *index)
 {
-    wd_int_t total;
     wd_uint_t i;
-    wd_http_upstream_rr_peer_t *peer, *best;
+    wd_http_upstream_swrr_t sw;
+    wd_http_upstream_rr_peer_t *peer;
 
-    best = NULL;
-    total = 0;
+    wd_memzero(&sw, sizeof(wd_http_upstream_swrr_t));
 
     for (peer = rrp->peers->peer, i = 0; peer; peer = peer->next, i++) {
         if (peer->server.len != server->len
@@ -408,26 +407,10 @@ wd_http_upstream_chash_pick(wd_http_upstream_rr_peer_data_t *rrp,
             continue;
         }
 
-        peer->st->current_weight += peer->st->effective_weight;
-        total += peer->st->effective_weight;
-
-        if (peer->st->effective_weight < peer->weight) {
-            peer->st->effective_weight++;
-        }
-
-        if (best == NULL
-            || peer->st->current_weight > best->st->current_weight)
-        {
-            best = peer;
-            *index = i;
-        }
+        wd_http_upstream_swrr_offer(&sw, peer, i);
     }
 
-    if (best) {
-        best->st->current_weight -= total;
-    }
-
-    return best;
+    return wd_http_upstream_swrr_pick(&sw, index);
 }
 
 static wd_int_t

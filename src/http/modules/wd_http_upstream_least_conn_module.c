@@ -93,9 +93,9 @@ wd_http_upstream_least_conn_pick(wd_http_upstream_rr_peer_data_t *rrp,
     wd_http_upstream_rr_peers_t *peers, wd_uint_t *index)
 {
     time_t now;
-    wd_int_t total;
     wd_uint_t i, many;
-    wd_http_upstream_rr_peer_t *peer, *least, *best;
+    wd_http_upstream_swrr_t sw;
+    wd_http_upstream_rr_peer_t *peer, *least;
 
     now = wd_time();
     least = NULL;
@@ -125,8 +125,7 @@ wd_http_upstream_least_conn_pick(wd_http_upstream_rr_peer_data_t *rrp,
     }
 
     /* the ties, from the first of them on, by smooth weighted round robin */
-    best = NULL;
-    total = 0;
+    wd_memzero(&sw, sizeof(wd_http_upstream_swrr_t));
 
     for (peer = least, i = *index; peer; peer = peer->next, i++) {
         if (wd_http_upstream_rr_tried(rrp, i)
@@ -136,24 +135,10 @@ wd_http_upstream_least_conn_pick(wd_http_upstream_rr_peer_data_t *rrp,
             continue;
         }
 
-        peer->st->current_weight += peer->st->effective_weight;
-        total += peer->st->effective_weight;
-
-        if (peer->st->effective_weight < peer->weight) {
-            peer->st->effective_weight++;
-        }
-
-        if (best == NULL
-            || peer->st->current_weight > best->st->current_weight)
-        {
-            best = peer;
-            *index = i;
-        }
+        wd_http_upstream_swrr_offer(&sw, peer, i);
     }
 
-    best->st->current_weight -= total;
-
-    return best;
+    return wd_http_upstream_swrr_pick(&sw, index);
 }
 
 static wd_int_t
