@@ -40,8 +40,7 @@
 
 #include <dirent.h>
 
-#include <wd_http.h>
-#include <wd_os.h>
+#include "fuzz_cycle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -208,35 +207,6 @@ static const char fuzz_conf[] =
 
 /* ---- setting up ----------------------------------------------------- */
 
-static void
-fuzz_write(const char *path, const char *text)
-{
-    FILE *f;
-
-    f = fopen(path, "w");
-
-    if (f == NULL) {
-        abort();
-    }
-
-    fputs(text, f);
-    fclose(f);
-}
-
-static char fuzz_dir[] = "/tmp/warden-fuzz-up-XXXXXX";
-
-static void
-fuzz_cleanup(void)
-{
-    char cmd[sizeof(fuzz_dir) + 16];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", fuzz_dir);
-
-    if (system(cmd) != 0) {
-        /* nothing to do about a leftover directory in /tmp */
-    }
-}
-
 /* The socket warden's upstream connections reach. */
 static void
 fuzz_listen(const char *dir)
@@ -263,14 +233,9 @@ static char *
 fuzz_prefix(void)
 {
     char *dir, path[256], conf[8192], log[300];
+    static char template[] = "/tmp/warden-fuzz-up-XXXXXX";
 
-    dir = mkdtemp(fuzz_dir);
-
-    if (dir == NULL) {
-        abort();
-    }
-
-    atexit(fuzz_cleanup);
+    dir = fuzz_tmp_prefix(template);
 
     snprintf(path, sizeof(path), "%s/html", dir);
     mkdir(path, 0755);
@@ -296,58 +261,9 @@ fuzz_prefix(void)
 static void
 fuzz_init(void)
 {
-    char *dir;
-    wd_uint_t i;
-    wd_log_t *log;
-    static wd_cycle_t init_cycle;
-    static char conf_file[256], prefix[256];
-
     signal(SIGPIPE, SIG_IGN);   /* as warden's master does */
 
-    dir = fuzz_prefix();
-
-    snprintf(prefix, sizeof(prefix), "%s/", dir);
-    snprintf(conf_file, sizeof(conf_file), "%s/fuzz.conf", dir);
-
-    wd_time_init();
-    wd_pid = getpid();
-    wd_process = WD_PROCESS_SINGLE;
-
-    log = wd_log_init((u_char *) prefix, (u_char *) "/dev/null");
-    log->log_level = WD_LOG_EMERG;
-
-    init_cycle.log = log;
-    init_cycle.pool = wd_create_pool(1024, log);
-    wd_str_set(&init_cycle.error_log, "/dev/null");
-    init_cycle.prefix.data = (u_char *) prefix;
-    init_cycle.prefix.len = strlen(prefix);
-    init_cycle.conf_prefix = init_cycle.prefix;
-    init_cycle.conf_file.data = (u_char *) conf_file;
-    init_cycle.conf_file.len = strlen(conf_file);
-    wd_cycle = &init_cycle;
-
-    if (wd_os_init(log) != WD_OK || wd_preinit_modules() != WD_OK) {
-        abort();
-    }
-
-    wd_use_stderr = 0;
-
-    fuzz_cycle = wd_init_cycle(&init_cycle);
-
-    if (fuzz_cycle == NULL) {
-        abort();
-    }
-
-    wd_cycle = fuzz_cycle;
-
-    for (i = 0; fuzz_cycle->modules[i]; i++) {
-        if (fuzz_cycle->modules[i]->init_process
-            && fuzz_cycle->modules[i]->init_process(fuzz_cycle) != WD_OK)
-        {
-            abort();
-        }
-    }
-
+    fuzz_cycle = fuzz_cycle_start(fuzz_prefix());
     fuzz_ls = fuzz_cycle->listening.elts;
     fuzz_free_n = fuzz_cycle->free_connection_n;
 }
