@@ -103,6 +103,8 @@ static char *wd_http_log_merge_loc_conf(wd_conf_t *cf, void *parent,
 static wd_int_t wd_http_log_init(wd_conf_t *cf);
 static void wd_http_log_exit_process(wd_cycle_t *cycle);
 static void wd_http_log_flush(wd_open_file_t *file, wd_log_t *log);
+static void wd_http_log_write_failed(wd_log_t *log, u_char *name, ssize_t n,
+    size_t len, wd_err_t err, time_t *last);
 
 static wd_str_t wd_http_log_combined_name = wd_string("combined");
 
@@ -560,7 +562,6 @@ wd_http_log_write(wd_http_request_t *r, wd_http_log_t *log, u_char *buf,
     size_t len)
 {
     u_char *name;
-    time_t now;
     ssize_t n;
     wd_err_t err;
 
@@ -578,25 +579,36 @@ wd_http_log_write(wd_http_request_t *r, wd_http_log_t *log, u_char *buf,
     }
 
     err = (n == -1) ? wd_errno : 0;
-    now = wd_time();
 
     if (err == WD_ENOSPC) {
-        log->disk_full_time = now;
+        log->disk_full_time = wd_time();
     }
 
-    if (now - log->error_log_time < 60) {
-        return;
-    }
+    wd_http_log_write_failed(r->connection->log, name, n, len, err,
+                             &log->error_log_time);
+}
 
-    log->error_log_time = now;
+/* The alert for a write of len bytes that wrote n (-1: failed with err);
+ * with last, at most once a minute (a full disk fails every write). */
+static void
+wd_http_log_write_failed(wd_log_t *log, u_char *name, ssize_t n, size_t len,
+    wd_err_t err, time_t *last)
+{
+    if (last) {
+        if (wd_time() - *last < 60) {
+            return;
+        }
+
+        *last = wd_time();
+    }
 
     if (n == -1) {
-        wd_log_error(WD_LOG_ALERT, r->connection->log, err,
-                     "write() to \"%s\" failed", name);
+        wd_log_error(WD_LOG_ALERT, log, err, "write() to \"%s\" failed",
+                     name);
         return;
     }
 
-    wd_log_error(WD_LOG_ALERT, r->connection->log, 0,
+    wd_log_error(WD_LOG_ALERT, log, 0,
                  "write() to \"%s\" was incomplete: %zd of %zu", name, n,
                  len);
 }
@@ -611,51 +623,14 @@ wd_http_log_turn_context(wd_log_t *log, u_char *buf, size_t len)
     return wd_slprintf(buf, buf + len, " while %s", log->action);
 }
 
-/* A turn's lines not written whole: alerted as a line written alone
- * would be, at most once a minute (a full disk fails every turn). */
-static void
-wd_http_log_turn_failed(wd_open_file_t *file, wd_http_log_buf_t *buffer,
-    ssize_t n, size_t len, wd_log_t *log)
-{
-    time_t now;
-    wd_err_t err;
-    wd_log_t turn_log;
-
-    if (n == (ssize_t) len) {
-        return;
-    }
-
-    err = (n == -1) ? wd_errno : 0;
-    now = wd_time();
-
-    if (now - buffer->error_log_time < 60) {
-        return;
-    }
-
-    buffer->error_log_time = now;
-
-    turn_log = *log;
-    turn_log.action = "logging request";
-    turn_log.handler = wd_http_log_turn_context;
-    turn_log.data = NULL;
-
-    if (n == -1) {
-        wd_log_error(WD_LOG_ALERT, &turn_log, err,
-                     "write() to \"%s\" failed", file->name.data);
-        return;
-    }
-
-    wd_log_error(WD_LOG_ALERT, &turn_log, 0,
-                 "write() to \"%s\" was incomplete: %zd of %zu",
-                 file->name.data, n, len);
-}
-
 /* The open file's flush hook: writes out what the buffer holds. */
 static void
 wd_http_log_flush(wd_open_file_t *file, wd_log_t *log)
 {
     size_t len;
     ssize_t n;
+    wd_err_t err;
+    wd_log_t turn_log;
     wd_http_log_buf_t *buffer;
 
     buffer = file->data;
@@ -673,20 +648,26 @@ wd_http_log_flush(wd_open_file_t *file, wd_log_t *log)
 
     n = wd_http_log_write_file(file, buffer->start, len, log);
 
-    if (buffer->turn) {
-        wd_http_log_turn_failed(file, buffer, n, len, log);
+    if (n == (ssize_t) len) {
         return;
     }
 
-    if (n == -1) {
-        wd_log_error(WD_LOG_ALERT, log, wd_errno,
-                     "write() to \"%s\" failed", file->name.data);
+    err = (n == -1) ? wd_errno : 0;
 
-    } else if ((size_t) n != len) {
-        wd_log_error(WD_LOG_ALERT, log, 0,
-                     "write() to \"%s\" was incomplete: %zd of %zu",
-                     file->name.data, n, len);
+    if (!buffer->turn) {
+        wd_http_log_write_failed(log, file->name.data, n, len, err, NULL);
+        return;
     }
+
+    /* a turn's lines: alerted as a line written alone would be, though
+     * no request is left to name */
+    turn_log = *log;
+    turn_log.action = "logging request";
+    turn_log.handler = wd_http_log_turn_context;
+    turn_log.data = NULL;
+
+    wd_http_log_write_failed(&turn_log, file->name.data, n, len, err,
+                             &buffer->error_log_time);
 }
 
 static void
