@@ -218,6 +218,7 @@ typedef void (*wd_http_client_body_handler_pt)(wd_http_request_t *r);
 typedef struct {
     wd_temp_file_t *temp_file;
     wd_chain_t *bufs;           /* the body, in memory and/or the file */
+    wd_chain_t *bufs_last;      /* the last link of bufs, when it has any */
     wd_buf_t *buf;
     off_t rest;                 /* bytes still to read, -1 unknown */
     off_t received;

@@ -64,7 +64,7 @@ static wd_int_t
 wd_http_body_append(wd_http_request_t *r, u_char *start, u_char *end)
 {
     wd_buf_t *b;
-    wd_chain_t *cl, **ll;
+    wd_chain_t *cl;
     wd_http_request_body_t *rb;
 
     rb = r->request_body;
@@ -95,9 +95,15 @@ wd_http_body_append(wd_http_request_t *r, u_char *start, u_char *end)
 
     cl->next = NULL;
 
-    for (ll = &rb->bufs; *ll; ll = &(*ll)->next) { /* void */ }
+    /* appended in constant time: a chunked body of tiny chunks makes
+     * many links per buffer */
+    if (rb->bufs == NULL) {
+        rb->bufs = cl;
+    } else {
+        rb->bufs_last->next = cl;
+    }
 
-    *ll = cl;
+    rb->bufs_last = cl;
     rb->received += end - start;
 
     return WD_OK;
